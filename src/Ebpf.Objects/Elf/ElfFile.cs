@@ -1,0 +1,418 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace Ebpf.Elf;
+
+/// <summary>One section header of an ELF file, with its contents.</summary>
+public sealed class ElfSection
+{
+    internal ElfSection(int index, string name, ElfSectionType type, ulong flags, ulong address, ulong offset, ulong size,
+        uint link, uint info, ulong addressAlign, ulong entrySize, ReadOnlyMemory<byte> data)
+    {
+        Index = index;
+        Name = name;
+        Type = type;
+        Flags = flags;
+        Address = address;
+        Offset = offset;
+        Size = size;
+        Link = link;
+        Info = info;
+        AddressAlign = addressAlign;
+        EntrySize = entrySize;
+        Data = data;
+    }
+
+    public int Index { get; }
+    public string Name { get; }
+    public ElfSectionType Type { get; }
+    public ulong Flags { get; }
+    public ulong Address { get; }
+    /// <summary>File offset of the contents.</summary>
+    public ulong Offset { get; }
+    /// <summary>Size in memory (for NOBITS sections there are no bytes in the file).</summary>
+    public ulong Size { get; }
+    public uint Link { get; }
+    public uint Info { get; }
+    public ulong AddressAlign { get; }
+    public ulong EntrySize { get; }
+    /// <summary>Contents; empty for SHT_NOBITS.</summary>
+    public ReadOnlyMemory<byte> Data { get; }
+
+    public bool IsExecutable => (Flags & ElfSectionFlags.ExecInstr) != 0;
+    public bool IsAlloc => (Flags & ElfSectionFlags.Alloc) != 0;
+    public bool IsWritable => (Flags & ElfSectionFlags.Write) != 0;
+
+    public override string ToString() => $"[{Index}] {Name} {Type} size={Size}";
+}
+
+/// <summary>One entry of .symtab.</summary>
+public readonly struct ElfSymbol
+{
+    internal ElfSymbol(int index, string name, ulong value, ulong size, byte info, byte other, ushort sectionIndex)
+    {
+        Index = index;
+        Name = name;
+        Value = value;
+        Size = size;
+        Info = info;
+        Other = other;
+        SectionIndex = sectionIndex;
+    }
+
+    public int Index { get; }
+    public string Name { get; }
+    public ulong Value { get; }
+    public ulong Size { get; }
+    public byte Info { get; }
+    public byte Other { get; }
+    public ushort SectionIndex { get; }
+    public ElfSymbolBinding Binding => (ElfSymbolBinding)(Info >> 4);
+    public ElfSymbolType Type => (ElfSymbolType)(Info & 0xf);
+    public ElfSymbolVisibility Visibility => (ElfSymbolVisibility)(Other & 3);
+    public bool IsUndefined => SectionIndex == ElfSectionIndex.Undefined;
+
+    public override string ToString() => $"{Name} {Type} {Binding} sec={SectionIndex} value=0x{Value:x} size={Size}";
+}
+
+/// <summary>One relocation entry (REL or RELA).</summary>
+public readonly struct ElfRelocation
+{
+    public ElfRelocation(ulong offset, uint symbolIndex, uint type, long addend)
+    {
+        Offset = offset;
+        SymbolIndex = symbolIndex;
+        Type = type;
+        Addend = addend;
+    }
+
+    /// <summary>Byte offset within the target section.</summary>
+    public ulong Offset { get; }
+    public uint SymbolIndex { get; }
+    public uint Type { get; }
+    /// <summary>Explicit addend (RELA only; 0 for REL).</summary>
+    public long Addend { get; }
+    public BpfRelocationType BpfType => (BpfRelocationType)Type;
+}
+
+/// <summary>A relocation section and the section it applies to.</summary>
+public sealed class ElfRelocationSection
+{
+    internal ElfRelocationSection(ElfSection section, ElfSection target, IReadOnlyList<ElfRelocation> relocations)
+    {
+        Section = section;
+        Target = target;
+        Relocations = relocations;
+    }
+
+    public ElfSection Section { get; }
+    public ElfSection Target { get; }
+    public IReadOnlyList<ElfRelocation> Relocations { get; }
+}
+
+/// <summary>
+/// A bounds-checked reader of 64-bit ELF relocatable objects, little- or big-endian.
+/// Every offset and count is validated against the input before it is used or allocated for.
+/// </summary>
+public sealed class ElfFile
+{
+    private const int HeaderSize = 64;
+    private const int SectionHeaderSize = 64;
+    private const int SymbolSize = 24;
+
+    private readonly ReadOnlyMemory<byte> _data;
+    private readonly ElfSection[] _sections;
+    private readonly ElfSymbol[] _symbols;
+    private readonly ElfRelocationSection[] _relocationSections;
+    private Dictionary<string, ElfSection>? _byName;
+
+    private ElfFile(ReadOnlyMemory<byte> data, bool littleEndian, ushort type, ushort machine, byte osAbi, ulong flags,
+        ElfSection[] sections, ElfSymbol[] symbols, ElfRelocationSection[] relocationSections, ElfSection? symbolTable)
+    {
+        _data = data;
+        IsLittleEndian = littleEndian;
+        FileType = type;
+        Machine = machine;
+        OsAbi = osAbi;
+        Flags = flags;
+        _sections = sections;
+        _symbols = symbols;
+        _relocationSections = relocationSections;
+        SymbolTable = symbolTable;
+    }
+
+    public ReadOnlyMemory<byte> Data => _data;
+    public bool IsLittleEndian { get; }
+    /// <summary>e_type: 1 = relocatable, 2 = executable, 3 = shared object.</summary>
+    public ushort FileType { get; }
+    public ushort Machine { get; }
+    public byte OsAbi { get; }
+    public ulong Flags { get; }
+    public IReadOnlyList<ElfSection> Sections => _sections;
+    /// <summary>Symbols of .symtab, index 0 (the null symbol) included, so that relocation symbol indices index this list.</summary>
+    public IReadOnlyList<ElfSymbol> Symbols => _symbols;
+    public ElfSection? SymbolTable { get; }
+    public IReadOnlyList<ElfRelocationSection> RelocationSections => _relocationSections;
+
+    /// <summary>True when the input starts with the ELF magic.</summary>
+    public static bool HasElfMagic(ReadOnlySpan<byte> data) =>
+        data.Length >= 4 && data[0] == 0x7f && data[1] == (byte)'E' && data[2] == (byte)'L' && data[3] == (byte)'F';
+
+    public ElfSection? FindSection(string name)
+    {
+        if (_byName is null)
+        {
+            var map = new Dictionary<string, ElfSection>(StringComparer.Ordinal);
+            foreach (var s in _sections)
+            {
+                if (s.Index != 0 && !map.ContainsKey(s.Name))
+                    map.Add(s.Name, s);
+            }
+            _byName = map;
+        }
+        return _byName.TryGetValue(name, out var sec) ? sec : null;
+    }
+
+    /// <summary>Relocations that apply to <paramref name="target"/>, or an empty list.</summary>
+    public IReadOnlyList<ElfRelocation> GetRelocationsFor(ElfSection target)
+    {
+        foreach (var r in _relocationSections)
+        {
+            if (r.Target.Index == target.Index)
+                return r.Relocations;
+        }
+        return Array.Empty<ElfRelocation>();
+    }
+
+    public static ElfFile Parse(byte[] data) => Parse(new ReadOnlyMemory<byte>(data));
+
+    public static ElfFile Parse(ReadOnlyMemory<byte> memory)
+    {
+        var d = memory.Span;
+        if (d.Length < 16 || !HasElfMagic(d))
+            throw new ElfFormatException(0, d.Length < 4 ? $"input is {d.Length} bytes, too short for an ELF header" : "not an ELF file (bad magic)");
+        byte cls = d[4];
+        if (cls == 1)
+            throw new ElfFormatException(4, "32-bit ELF (ELFCLASS32) is not supported; BPF objects are ELF64");
+        if (cls != 2)
+            throw new ElfFormatException(4, $"unknown ELF class {cls}");
+        byte enc = d[5];
+        bool le;
+        if (enc == 1) le = true;
+        else if (enc == 2) le = false;
+        else throw new ElfFormatException(5, $"unknown ELF data encoding {enc}");
+        if (d[6] != 1)
+            throw new ElfFormatException(6, $"unsupported ELF version {d[6]}");
+        if (d.Length < HeaderSize)
+            throw new ElfFormatException(0, $"input is {d.Length} bytes, too short for an ELF64 header ({HeaderSize})");
+
+        var r = new Reader(d, le);
+        ushort eType = r.U16(16);
+        ushort machine = r.U16(18);
+        ulong shoff = r.U64(40);
+        ulong eflags = r.U32(48);
+        ushort ehsize = r.U16(52);
+        ushort shentsize = r.U16(58);
+        uint shnum = r.U16(60);
+        uint shstrndx = r.U16(62);
+        if (ehsize != 0 && ehsize < HeaderSize)
+            throw new ElfFormatException(52, $"e_ehsize {ehsize} is smaller than an ELF64 header");
+
+        if (shoff == 0)
+        {
+            if (shnum != 0)
+                throw new ElfFormatException(40, "e_shoff is 0 but e_shnum is not");
+            return new ElfFile(memory, le, eType, machine, d[7], eflags, Array.Empty<ElfSection>(), Array.Empty<ElfSymbol>(), Array.Empty<ElfRelocationSection>(), null);
+        }
+        if (shentsize < SectionHeaderSize)
+            throw new ElfFormatException(58, $"e_shentsize {shentsize} is smaller than an ELF64 section header ({SectionHeaderSize})");
+        if (shoff >= (ulong)d.Length || (ulong)d.Length - shoff < SectionHeaderSize)
+            throw new ElfFormatException(40, $"section header table offset 0x{shoff:x} is beyond the end of the input ({d.Length} bytes)");
+
+        // Extended numbering: section 0 holds the real count and string table index.
+        if (shnum == 0)
+        {
+            ulong realCount = r.U64((int)shoff + 32);
+            if (realCount > int.MaxValue)
+                throw new ElfFormatException((long)shoff + 32, $"extended section count {realCount} is too large");
+            shnum = (uint)realCount;
+        }
+        if (shstrndx == ElfSectionIndex.XIndex)
+            shstrndx = r.U32((int)shoff + 40);
+
+        ulong tableBytes = (ulong)shnum * shentsize;
+        if (tableBytes > (ulong)d.Length - shoff)
+            throw new ElfFormatException(60, $"section header table ({shnum} entries of {shentsize} bytes at 0x{shoff:x}) runs past the end of the input ({d.Length} bytes)");
+        if (shstrndx >= shnum)
+            throw new ElfFormatException(62, $"section name string table index {shstrndx} is out of range (e_shnum {shnum})");
+
+        int n = (int)shnum;
+        var raw = new RawSection[n];
+        for (int i = 0; i < n; i++)
+        {
+            int o = (int)(shoff + (ulong)i * shentsize);
+            raw[i] = new RawSection
+            {
+                HeaderOffset = o,
+                Name = r.U32(o),
+                Type = r.U32(o + 4),
+                Flags = r.U64(o + 8),
+                Addr = r.U64(o + 16),
+                Offset = r.U64(o + 24),
+                Size = r.U64(o + 32),
+                Link = r.U32(o + 40),
+                Info = r.U32(o + 44),
+                AddrAlign = r.U64(o + 48),
+                EntSize = r.U64(o + 56),
+            };
+            if (raw[i].Type != (uint)ElfSectionType.NoBits && raw[i].Type != (uint)ElfSectionType.Null)
+            {
+                if (raw[i].Offset > (ulong)d.Length || raw[i].Size > (ulong)d.Length - raw[i].Offset)
+                    throw new ElfFormatException(o + 24, $"section {i} contents (offset 0x{raw[i].Offset:x}, size {raw[i].Size}) run past the end of the input ({d.Length} bytes)");
+            }
+        }
+
+        var shstr = raw[shstrndx];
+        if (shstr.Type != (uint)ElfSectionType.StrTab)
+            throw new ElfFormatException(shstr.HeaderOffset + 4, $"section name table (section {shstrndx}) is not a string table");
+        var shstrData = d.Slice((int)shstr.Offset, (int)shstr.Size);
+
+        var sections = new ElfSection[n];
+        for (int i = 0; i < n; i++)
+        {
+            var s = raw[i];
+            string name;
+            if (i == 0 && s.Name == 0)
+                name = string.Empty;
+            else
+                name = Utf8.ReadCString(shstrData, (int)Math.Min(s.Name, int.MaxValue))
+                    ?? throw new ElfFormatException(s.HeaderOffset, $"section {i} name offset {s.Name} is outside the section name table ({shstr.Size} bytes) or unterminated");
+            ReadOnlyMemory<byte> contents = s.Type == (uint)ElfSectionType.NoBits || s.Type == (uint)ElfSectionType.Null
+                ? ReadOnlyMemory<byte>.Empty
+                : memory.Slice((int)s.Offset, (int)s.Size);
+            sections[i] = new ElfSection(i, name, (ElfSectionType)s.Type, s.Flags, s.Addr, s.Offset, s.Size, s.Link, s.Info, s.AddrAlign, s.EntSize, contents);
+        }
+
+        // Symbol table (relocatable objects have exactly one SHT_SYMTAB).
+        ElfSection? symtab = null;
+        foreach (var s in sections)
+        {
+            if (s.Type == ElfSectionType.SymTab)
+            {
+                if (symtab != null)
+                    throw new ElfFormatException(raw[s.Index].HeaderOffset, "more than one symbol table");
+                symtab = s;
+            }
+        }
+        ElfSymbol[] symbols = Array.Empty<ElfSymbol>();
+        if (symtab != null)
+            symbols = ReadSymbols(r, raw, sections, symtab, d.Length);
+
+        // Relocation sections.
+        var relocs = new List<ElfRelocationSection>();
+        foreach (var s in sections)
+        {
+            if (s.Type != ElfSectionType.Rel && s.Type != ElfSectionType.Rela)
+                continue;
+            bool rela = s.Type == ElfSectionType.Rela;
+            int entSize = rela ? 24 : 16;
+            var hdr = raw[s.Index];
+            if (s.EntrySize != 0 && s.EntrySize != (ulong)entSize)
+                throw new ElfFormatException(hdr.HeaderOffset + 56, $"relocation section '{s.Name}' has entry size {s.EntrySize}, expected {entSize}");
+            if (s.Size % (ulong)entSize != 0)
+                throw new ElfFormatException(hdr.HeaderOffset + 32, $"relocation section '{s.Name}' size {s.Size} is not a multiple of {entSize}");
+            if (s.Info == 0 || s.Info >= (uint)n)
+                throw new ElfFormatException(hdr.HeaderOffset + 44, $"relocation section '{s.Name}' applies to section {s.Info}, which does not exist");
+            if (symtab == null || s.Link != (uint)symtab.Index)
+                throw new ElfFormatException(hdr.HeaderOffset + 40, $"relocation section '{s.Name}' links to section {s.Link}, which is not the symbol table");
+            var target = sections[s.Info];
+            int count = (int)(s.Size / (ulong)entSize);
+            var list = new ElfRelocation[count];
+            int baseOff = (int)s.Offset;
+            for (int i = 0; i < count; i++)
+            {
+                int o = baseOff + i * entSize;
+                ulong off = r.U64(o);
+                ulong info = r.U64(o + 8);
+                long addend = rela ? (long)r.U64(o + 16) : 0;
+                uint sym = (uint)(info >> 32);
+                uint type = (uint)info;
+                if (sym >= (uint)symbols.Length)
+                    throw new ElfFormatException(o + 8, $"relocation #{i} in '{s.Name}' refers to symbol {sym}, but the symbol table has {symbols.Length} entries");
+                if (target.Type != ElfSectionType.NoBits && off >= target.Size)
+                    throw new ElfFormatException(o, $"relocation #{i} in '{s.Name}' has offset 0x{off:x} beyond the end of '{target.Name}' ({target.Size} bytes)");
+                list[i] = new ElfRelocation(off, sym, type, addend);
+            }
+            relocs.Add(new ElfRelocationSection(s, target, list));
+        }
+
+        return new ElfFile(memory, le, eType, machine, d[7], eflags, sections, symbols, relocs.ToArray(), symtab);
+    }
+
+    private static ElfSymbol[] ReadSymbols(Reader r, RawSection[] raw, ElfSection[] sections, ElfSection symtab, int length)
+    {
+        var hdr = raw[symtab.Index];
+        if (symtab.EntrySize != 0 && symtab.EntrySize != SymbolSize)
+            throw new ElfFormatException(hdr.HeaderOffset + 56, $"symbol table entry size {symtab.EntrySize}, expected {SymbolSize}");
+        if (symtab.Size % SymbolSize != 0)
+            throw new ElfFormatException(hdr.HeaderOffset + 32, $"symbol table size {symtab.Size} is not a multiple of {SymbolSize}");
+        if (symtab.Link == 0 || symtab.Link >= (uint)sections.Length || sections[symtab.Link].Type != ElfSectionType.StrTab)
+            throw new ElfFormatException(hdr.HeaderOffset + 40, $"symbol table links to section {symtab.Link}, which is not a string table");
+        var strtab = sections[symtab.Link].Data.Span;
+        int count = (int)(symtab.Size / SymbolSize);
+        var symbols = new ElfSymbol[count];
+        int baseOff = (int)symtab.Offset;
+        for (int i = 0; i < count; i++)
+        {
+            int o = baseOff + i * SymbolSize;
+            uint nameOff = r.U32(o);
+            byte info = r.U8(o + 4);
+            byte other = r.U8(o + 5);
+            ushort shndx = r.U16(o + 6);
+            ulong value = r.U64(o + 8);
+            ulong size = r.U64(o + 16);
+            string name = nameOff == 0
+                ? string.Empty
+                : Utf8.ReadCString(strtab, (int)Math.Min(nameOff, int.MaxValue))
+                  ?? throw new ElfFormatException(o, $"symbol {i} name offset {nameOff} is outside the string table or unterminated");
+            if (shndx != ElfSectionIndex.Undefined && shndx < ElfSectionIndex.LoReserve && shndx >= sections.Length)
+                throw new ElfFormatException(o + 6, $"symbol {i} ('{name}') refers to section {shndx}, which does not exist");
+            symbols[i] = new ElfSymbol(i, name, value, size, info, other, shndx);
+        }
+        _ = length;
+        return symbols;
+    }
+
+    private struct RawSection
+    {
+        public int HeaderOffset;
+        public uint Name, Type, Link, Info;
+        public ulong Flags, Addr, Offset, Size, AddrAlign, EntSize;
+    }
+
+    private readonly ref struct Reader
+    {
+        private readonly ReadOnlySpan<byte> _d;
+        private readonly bool _le;
+
+        public Reader(ReadOnlySpan<byte> d, bool le)
+        {
+            _d = d;
+            _le = le;
+        }
+
+        private ReadOnlySpan<byte> At(int offset, int size)
+        {
+            if (offset < 0 || offset > _d.Length - size)
+                throw new ElfFormatException(offset, $"read of {size} bytes runs past the end of the input ({_d.Length} bytes)");
+            return _d.Slice(offset, size);
+        }
+
+        public byte U8(int o) => At(o, 1)[0];
+        public ushort U16(int o) => _le ? BinaryPrimitives.ReadUInt16LittleEndian(At(o, 2)) : BinaryPrimitives.ReadUInt16BigEndian(At(o, 2));
+        public uint U32(int o) => _le ? BinaryPrimitives.ReadUInt32LittleEndian(At(o, 4)) : BinaryPrimitives.ReadUInt32BigEndian(At(o, 4));
+        public ulong U64(int o) => _le ? BinaryPrimitives.ReadUInt64LittleEndian(At(o, 8)) : BinaryPrimitives.ReadUInt64BigEndian(At(o, 8));
+    }
+}
