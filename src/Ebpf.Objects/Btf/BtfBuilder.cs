@@ -30,6 +30,36 @@ public sealed class BtfBuilder
         _strings[string.Empty] = 0;
     }
 
+    /// <summary>
+    /// Starts from a copy of an existing string section, so that every string keeps its offset (needed when
+    /// rewriting a spec type by type: .BTF.ext line and CO-RE records refer to string offsets). New strings are
+    /// appended; existing ones are reused by <see cref="AddString"/>.
+    /// </summary>
+    public BtfBuilder(BtfSpec? baseSpec, ReadOnlySpan<byte> strings)
+    {
+        _base = baseSpec;
+        if (baseSpec == null && (strings.IsEmpty || strings[0] != 0))
+            throw new ArgumentException("a BTF string section must start with an empty string", nameof(strings));
+        if (!strings.IsEmpty && strings[strings.Length - 1] != 0)
+            throw new ArgumentException("a BTF string section must be NUL-terminated", nameof(strings));
+        _strBuf = new byte[Math.Max(256, strings.Length + 64)];
+        strings.CopyTo(_strBuf);
+        _strLen = strings.Length;
+        _strings[string.Empty] = 0;
+        int strBase = baseSpec?.StringsLength ?? 0;
+        for (int pos = 0; pos < strings.Length;)
+        {
+            int end = strings.Slice(pos).IndexOf((byte)0);
+            if (end > 0)
+            {
+                string s = Utf8.Decode(strings.Slice(pos, end));
+                if (!_strings.ContainsKey(s))
+                    _strings[s] = strBase + pos;
+            }
+            pos += end + 1;
+        }
+    }
+
     /// <summary>Id the next added type will get.</summary>
     public int NextTypeId => (_base?.TypeCount ?? 1) + _count;
 
