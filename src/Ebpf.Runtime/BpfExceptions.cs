@@ -1,0 +1,77 @@
+using System;
+
+namespace Ebpf;
+
+/// <summary>Base of every error the runtime raises (object-format errors derive from <see cref="BpfFormatException"/> instead).</summary>
+public class BpfException : Exception
+{
+    public BpfException(string message) : base(message) { }
+    public BpfException(string message, Exception? inner) : base(message, inner) { }
+}
+
+/// <summary>A system call failed: carries the bpf command (or the call's name), the errno and a sentence a user can act on.</summary>
+public class BpfSyscallException : BpfException
+{
+    public BpfSyscallException(string operation, BpfCommand? command, int errno, string message)
+        : base(message)
+    {
+        Operation = operation;
+        Command = command;
+        Errno = errno;
+    }
+
+    /// <summary>"BPF_PROG_LOAD", "perf_event_open", "ioctl(PERF_EVENT_IOC_SET_BPF)", ...</summary>
+    public string Operation { get; }
+    /// <summary>The bpf(2) command, when the failing call was bpf(2).</summary>
+    public BpfCommand? Command { get; }
+    public int Errno { get; }
+    public string ErrnoName => Ebpf.Errno.Name(Errno);
+}
+
+/// <summary>The verifier refused a program. <see cref="VerifierLog"/> holds its complete log.</summary>
+public sealed class BpfVerifierException : BpfSyscallException
+{
+    public BpfVerifierException(string programName, int errno, string verifierLog, string message)
+        : base("BPF_PROG_LOAD", BpfCommand.ProgLoad, errno, message)
+    {
+        ProgramName = programName;
+        VerifierLog = verifierLog;
+    }
+
+    public string ProgramName { get; }
+    /// <summary>The verifier's log, in full.</summary>
+    public string VerifierLog { get; }
+}
+
+/// <summary>The running kernel lacks a feature the object needs.</summary>
+public sealed class BpfNotSupportedException : BpfException
+{
+    public BpfNotSupportedException(string feature, string minimumKernel, string? detail = null)
+        : base($"this kernel does not support {feature} (needs Linux {minimumKernel} or later){(detail is null ? "" : ": " + detail)}")
+    {
+        Feature = feature;
+        MinimumKernel = minimumKernel;
+    }
+
+    public string Feature { get; }
+    public string MinimumKernel { get; }
+}
+
+/// <summary>
+/// A CO-RE relocation that libbpf would also refuse (an ambiguous match, an instruction that does not hold the value
+/// the object says), or a relocation failure the caller asked to be fatal. Names the program, the type, the field
+/// and the kernel.
+/// </summary>
+public sealed class BpfCoreRelocationException : BpfException
+{
+    public BpfCoreRelocationException(string program, string message, Exception? inner = null) : base(message, inner) => Program = program;
+
+    /// <summary>The program whose relocation failed.</summary>
+    public string Program { get; }
+}
+
+/// <summary>Something the machine lacks: tracefs or bpffs not mounted, no kernel BTF, a missing file.</summary>
+public sealed class BpfEnvironmentException : BpfException
+{
+    public BpfEnvironmentException(string message, Exception? inner = null) : base(message, inner) { }
+}

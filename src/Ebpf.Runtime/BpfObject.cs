@@ -1,0 +1,299 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Reflection;
+using Ebpf.Kernel;
+using Ebpf.Loader;
+using Ebpf.Objects;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ebpf;
+
+/// <summary>
+/// An eBPF object file opened for loading: its maps, programs and global data, then the kernel objects made from
+/// them. <c>Open</c> parses the file (nothing touches the kernel); between Open and <see cref="Load"/> you can set
+/// .rodata values, resize maps, toggle autoload and choose a pin root; <see cref="Load"/> performs CO-RE,
+/// creates maps and loads programs; <see cref="Attach"/> attaches every program whose section says where;
+/// <see cref="Dispose"/> detaches and closes everything.
+/// </summary>
+public sealed class BpfObject : IDisposable
+{
+    private readonly List<BpfMap> _maps = new List<BpfMap>();
+    private readonly Dictionary<string, BpfMap> _mapsByName = new Dictionary<string, BpfMap>(StringComparer.Ordinal);
+    private readonly List<BpfProgram> _programs = new List<BpfProgram>();
+    private readonly Dictionary<string, BpfProgram> _programsByName = new Dictionary<string, BpfProgram>(StringComparer.Ordinal);
+    private readonly List<BpfDataSection> _sections = new List<BpfDataSection>();
+    private readonly List<BpfLink> _links = new List<BpfLink>();
+    private readonly object _sync = new object();
+    private bool _loaded;
+    private bool _disposed;
+
+    private BpfObject(BpfObjectSpec spec, BpfObjectOptions options, Syscalls sys)
+    {
+        Spec = spec;
+        Options = options;
+        Syscalls = sys;
+        Logger = options.Logger ?? NullLogger.Instance;
+        PinRoot = options.PinRoot ?? "/sys/fs/bpf";
+        foreach (var ms in spec.Maps)
+        {
+            var map = new BpfMap(this, ms, ms.Name, ms.Type, sys);
+            _maps.Add(map);
+            _mapsByName[ms.Name] = map;
+            if (ms.IsInternal)
+                _sections.Add(new BpfDataSection(this, map, ms));
+        }
+        foreach (var ps in spec.Programs)
+        {
+            var p = new BpfProgram(this, ps, ps.Name, ps.SectionName, ps.ProgramType, sys);
+            _programs.Add(p);
+            _programsByName[ps.Name] = p;
+        }
+    }
+
+    internal Syscalls Syscalls { get; }
+    internal BpfObjectOptions Options { get; }
+    internal ILogger Logger { get; }
+    internal BpfHandle? BtfHandle { get; set; }
+
+    /// <summary>The parsed object file.</summary>
+    public BpfObjectSpec Spec { get; }
+    public string Name => Spec.Name;
+    public bool IsLoaded => _loaded;
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Directory for maps pinned by name (LIBBPF_PIN_BY_NAME); can be changed before load.</summary>
+    public string PinRoot { get; set; }
+
+    /// <summary>All maps, user maps first then data sections, in the object's order.</summary>
+    public IReadOnlyList<BpfMap> Maps => _maps;
+    public IReadOnlyList<BpfProgram> Programs => _programs;
+    public IReadOnlyList<BpfDataSection> DataSections => _sections;
+
+    /// <summary>Links made by <see cref="Attach"/> (and kept until <see cref="Detach"/> or Dispose).</summary>
+    public IReadOnlyList<BpfLink> Links
+    {
+        get { lock (_sync) return _links.ToArray(); }
+    }
+
+    // ------------------------------------------------------------------ open
+
+    /// <summary>Opens an object file. Nothing is sent to the kernel until <see cref="Load"/>.</summary>
+    public static BpfObject Open(string path, BpfObjectOptions? options = null)
+    {
+        if (path is null) throw new ArgumentNullException(nameof(path));
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new BpfEnvironmentException($"object file '{path}' does not exist", e);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new BpfEnvironmentException($"object file '{path}' does not exist", e);
+        }
+        return Open(bytes, options?.ObjectName ?? BpfObjectSpec.ObjectNameFromPath(path), options);
+    }
+
+    /// <summary>Opens an object from a stream (read to the end).</summary>
+    public static BpfObject Open(Stream stream, string objectName, BpfObjectOptions? options = null)
+    {
+        if (stream is null) throw new ArgumentNullException(nameof(stream));
+        using var ms = new MemoryStream();
+        stream.CopyTo(ms);
+        return Open(ms.ToArray(), objectName, options);
+    }
+
+    /// <summary>Opens an object from its bytes.</summary>
+    public static BpfObject Open(ReadOnlyMemory<byte> objectBytes, string objectName, BpfObjectOptions? options = null)
+    {
+        options ??= new BpfObjectOptions();
+        var spec = BpfObjectSpec.Parse(objectBytes, options.ObjectName ?? objectName);
+        return new BpfObject(spec, options, Syscalls.Current);
+    }
+
+    /// <summary>Opens an object embedded as a manifest resource (how generated skeletons carry their object).</summary>
+    public static BpfObject OpenResource(Assembly assembly, string resourceName, string objectName, BpfObjectOptions? options = null)
+    {
+        if (assembly is null) throw new ArgumentNullException(nameof(assembly));
+        using var s = assembly.GetManifestResourceStream(resourceName)
+            ?? throw new BpfEnvironmentException($"assembly '{assembly.GetName().Name}' has no embedded resource '{resourceName}' (is the BpfObject item still in the project?)");
+        return Open(s, objectName, options);
+    }
+
+    /// <summary>Opens and loads an object file.</summary>
+    public static BpfObject Load(string path, BpfObjectOptions? options = null)
+    {
+        var obj = Open(path, options);
+        try
+        {
+            obj.Load();
+            return obj;
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    public BpfMap GetMap(string name) =>
+        _mapsByName.TryGetValue(name, out var m) ? m : throw new KeyNotFoundException($"object '{Name}' has no map named '{name}' (maps: {string.Join(", ", _mapsByName.Keys)})");
+
+    public bool TryGetMap(string name, out BpfMap map) => _mapsByName.TryGetValue(name, out map!);
+
+    public BpfProgram GetProgram(string name) =>
+        _programsByName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"object '{Name}' has no program named '{name}' (programs: {string.Join(", ", _programsByName.Keys)})");
+
+    public bool TryGetProgram(string name, out BpfProgram program) => _programsByName.TryGetValue(name, out program!);
+
+    /// <summary>The data section ".rodata", ".data", ".bss", ".kconfig" or a custom ".data.x"/".rodata.x".</summary>
+    public BpfDataSection GetDataSection(string sectionName)
+    {
+        foreach (var s in _sections)
+            if (s.SectionName == sectionName) return s;
+        var names = new List<string>();
+        foreach (var s in _sections) names.Add(s.SectionName);
+        throw new KeyNotFoundException($"object '{Name}' has no data section '{sectionName}' (sections: {(names.Count == 0 ? "none" : string.Join(", ", names))})");
+    }
+
+    public bool TryGetDataSection(string sectionName, out BpfDataSection section)
+    {
+        foreach (var s in _sections)
+            if (s.SectionName == sectionName) { section = s; return true; }
+        section = null!;
+        return false;
+    }
+
+    // ------------------------------------------------------------------ load, attach
+
+    /// <summary>
+    /// Loads the object into the kernel: CO-RE relocation, BTF, maps (pinned ones reused), global data, externs,
+    /// programs. On failure everything created so far is closed and the exception says what failed.
+    /// </summary>
+    public void Load()
+    {
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (_loaded)
+                throw new InvalidOperationException($"object '{Name}' is already loaded");
+            new ObjectLoader(this).Load();
+            _loaded = true;
+        }
+    }
+
+    /// <summary>
+    /// Attaches every loaded program whose section name says where (tracepoints, raw tracepoints, fentry, kprobes
+    /// with a target, uprobes with a binary, iterators, ...). Programs the section cannot place (SEC("xdp"),
+    /// SEC("kprobe") without a function) are skipped: attach them with their typed wrapper. If one attach fails,
+    /// the links made by this call are removed and the error is raised.
+    /// </summary>
+    public void Attach()
+    {
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (!_loaded)
+                throw new InvalidOperationException($"object '{Name}' must be loaded before Attach()");
+            var made = new List<BpfLink>();
+            try
+            {
+                foreach (var p in _programs)
+                {
+                    if (!p.IsLoaded || p.Section is not { } sec || !sec.IsAutoAttachable)
+                        continue;
+                    bool already = false;
+                    foreach (var l in _links)
+                        if (ReferenceEquals(l.Program, p) && !l.IsDisposed) { already = true; break; }
+                    if (already) continue;
+                    var link = p.Attach();
+                    made.Add(link);
+                    Logger.LogDebug("prog '{Program}': attached to {Target}", p.Name, link.Target);
+                }
+            }
+            catch
+            {
+                for (int i = made.Count - 1; i >= 0; i--)
+                    made[i].Dispose();
+                throw;
+            }
+            _links.AddRange(made);
+        }
+    }
+
+    /// <summary>Keeps a link made outside <see cref="Attach"/> so that Detach/Dispose remove it too.</summary>
+    public void AddLink(BpfLink link)
+    {
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            _links.Add(link);
+        }
+    }
+
+    /// <summary>Removes every link made by <see cref="Attach"/> (programs stay loaded).</summary>
+    public void Detach()
+    {
+        List<Exception>? errors = null;
+        lock (_sync)
+        {
+            for (int i = _links.Count - 1; i >= 0; i--)
+            {
+                try
+                {
+                    _links[i].Dispose();
+                }
+                catch (Exception e)
+                {
+                    (errors ??= new List<Exception>()).Add(e);
+                }
+            }
+            _links.Clear();
+        }
+        if (errors != null)
+            throw new AggregateException("detaching some links failed", errors);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(BpfObject), $"object '{Name}' is disposed");
+    }
+
+    /// <summary>Detaches every link, unmaps data sections and closes every program, map and BTF descriptor.</summary>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var l in _links)
+            {
+                try { l.Dispose(); } catch (BpfException) { }
+            }
+            _links.Clear();
+            ReleaseKernelObjects();
+        }
+    }
+
+    /// <summary>Closes everything the loader created (also used when a load fails half way).</summary>
+    internal void ReleaseKernelObjects()
+    {
+        foreach (var s in _sections)
+            s.ReleaseMapping();
+        foreach (var p in _programs)
+            p.Dispose();
+        foreach (var m in _maps)
+            m.Dispose();
+        BtfHandle?.Dispose();
+        BtfHandle = null;
+    }
+
+    public override string ToString() => $"object '{Name}' ({_programs.Count} programs, {_maps.Count} maps{(_loaded ? ", loaded" : string.Empty)})";
+}

@@ -1,0 +1,207 @@
+using System;
+using System.Collections.Generic;
+using Ebpf.Core;
+using Ebpf.Kernel;
+using Ebpf.Objects;
+
+namespace Ebpf;
+
+/// <summary>Result of running a program with BPF_PROG_TEST_RUN.</summary>
+public readonly struct BpfTestRunResult
+{
+    public BpfTestRunResult(uint returnValue, uint durationNs, int dataSizeOut, int contextSizeOut)
+    {
+        ReturnValue = returnValue;
+        DurationNs = durationNs;
+        DataSizeOut = dataSizeOut;
+        ContextSizeOut = contextSizeOut;
+    }
+
+    /// <summary>The program's return value (r0).</summary>
+    public uint ReturnValue { get; }
+    /// <summary>Average run time per repetition, in nanoseconds.</summary>
+    public uint DurationNs { get; }
+    public int DataSizeOut { get; }
+    public int ContextSizeOut { get; }
+}
+
+/// <summary>
+/// A BPF program of an object: before load, its settings (type, autoload, attach target); after load, a kernel
+/// object. Attach methods live in the typed program wrappers and in <see cref="Attach()"/>.
+/// </summary>
+public partial class BpfProgram : IDisposable
+{
+    private BpfHandle? _handle;
+    private BpfProgramType _type;
+    private BpfAttachType? _expectedAttachType;
+    private bool _autoload;
+    private string? _attachTarget;
+    private string? _pinPath;
+
+    internal BpfProgram(BpfObject? owner, ProgramSpec? spec, string name, string sectionName, BpfProgramType type, Syscalls sys)
+    {
+        Object = owner;
+        Spec = spec;
+        Name = name;
+        SectionName = sectionName;
+        _type = type;
+        Syscalls = sys;
+        if (spec != null)
+        {
+            _expectedAttachType = spec.ExpectedAttachType;
+            _autoload = spec.Autoload;
+            _attachTarget = spec.Section?.AttachBtfName;
+            ProgramFlags = spec.Section?.ProgramLoadFlags ?? 0;
+        }
+    }
+
+    internal Syscalls Syscalls { get; }
+
+    public BpfObject? Object { get; }
+    /// <summary>The program as the object file defines it (null for programs opened from a pin or id).</summary>
+    public ProgramSpec? Spec { get; }
+    public string Name { get; }
+    /// <summary>ELF section name (without libbpf's "?" prefix).</summary>
+    public string SectionName { get; }
+    /// <summary>The section-name match that decides type, expected attach type and auto-attach; null when the name is unknown.</summary>
+    public SectionMatch? Section => Spec?.Section;
+    public uint Id { get; internal set; }
+    public bool IsLoaded => _handle != null && !_handle.IsClosed;
+
+    public BpfProgramType Type
+    {
+        get => _type;
+        set { EnsureNotLoaded(nameof(Type)); _type = value; }
+    }
+
+    public BpfAttachType? ExpectedAttachType
+    {
+        get => _expectedAttachType;
+        set { EnsureNotLoaded(nameof(ExpectedAttachType)); _expectedAttachType = value; }
+    }
+
+    /// <summary>Whether Load() loads this program (false for SEC("?...") programs). Can be changed before load.</summary>
+    public bool Autoload
+    {
+        get => _autoload;
+        set { EnsureNotLoaded(nameof(Autoload)); _autoload = value; }
+    }
+
+    /// <summary>
+    /// For BTF-attached programs (fentry/fexit/fmod_ret/tp_btf/lsm/iter): the kernel function, tracepoint or hook
+    /// the program is verified against; from the section name by default, "module:function" for module functions.
+    /// </summary>
+    public string? AttachTarget
+    {
+        get => _attachTarget;
+        set { EnsureNotLoaded(nameof(AttachTarget)); _attachTarget = value; }
+    }
+
+    /// <summary>BPF_F_* load flags (sleepable, xdp frags, ...).</summary>
+    public uint ProgramFlags { get; set; }
+
+    /// <summary>Verifier log level for this program (overrides the object's option when set).</summary>
+    public int? VerifierLogLevel { get; set; }
+
+    /// <summary>The verifier log of the last load, when one was requested (log level above 0).</summary>
+    public string? VerifierLog { get; internal set; }
+
+    /// <summary>Number of instructions loaded (subprograms included).</summary>
+    public int InstructionCount { get; internal set; }
+
+    /// <summary>CO-RE decisions made for this program at load (subprograms included).</summary>
+    public IReadOnlyList<CoreRelocationResult> CoreRelocations { get; internal set; } = Array.Empty<CoreRelocationResult>();
+
+    /// <summary>The program's descriptor; throws before load.</summary>
+    public BpfHandle Handle => _handle is { IsClosed: false } h ? h : throw new InvalidOperationException(
+        _handle != null ? $"program '{Name}' is closed" : $"program '{Name}' is not loaded" + (Spec != null && !_autoload ? " (its Autoload is false)" : ": call Load() on its object first"));
+
+    public int Fd => Handle.Fd;
+
+    public string? PinPath => _pinPath;
+
+    internal void SetHandle(BpfHandle handle, uint id)
+    {
+        _handle = handle;
+        Id = id;
+    }
+
+    private void EnsureNotLoaded(string what)
+    {
+        if (_handle != null)
+            throw new InvalidOperationException($"program '{Name}': {what} can only be changed before Load()");
+    }
+
+    /// <summary>Runs the program once (or <paramref name="repeat"/> times) in the kernel with BPF_PROG_TEST_RUN.</summary>
+    public unsafe BpfTestRunResult TestRun(ReadOnlySpan<byte> data = default, Span<byte> dataOut = default, ReadOnlySpan<byte> context = default,
+        Span<byte> contextOut = default, uint repeat = 0, uint flags = 0, uint cpu = 0)
+    {
+        var h = Handle;
+        bool added = false;
+        try
+        {
+            h.DangerousAddRef(ref added);
+            fixed (byte* di = data)
+            fixed (byte* dout = dataOut)
+            fixed (byte* ci = context)
+            fixed (byte* cout = contextOut)
+            {
+                var a = new ProgTestRunAttr
+                {
+                    ProgFd = (uint)h.Fd,
+                    DataIn = (ulong)di,
+                    DataSizeIn = (uint)data.Length,
+                    DataOut = (ulong)dout,
+                    DataSizeOut = (uint)dataOut.Length,
+                    CtxIn = (ulong)ci,
+                    CtxSizeIn = (uint)context.Length,
+                    CtxOut = (ulong)cout,
+                    CtxSizeOut = (uint)contextOut.Length,
+                    Repeat = repeat,
+                    Flags = flags,
+                    Cpu = cpu,
+                };
+                int r = BpfSys.Call(Syscalls, BpfCommand.ProgTestRun, ref a);
+                if (r < 0)
+                {
+                    string? hint = -r switch
+                    {
+                        Errno.ENOTSUPP or Errno.EOPNOTSUPP => $"{Type} programs cannot be run with BPF_PROG_TEST_RUN on this kernel",
+                        Errno.EINVAL => "the kernel refused the input: check the context/data sizes this program type expects",
+                        Errno.ENOSPC => "an output buffer is too small",
+                        _ => null,
+                    };
+                    throw BpfSys.Error(BpfCommand.ProgTestRun, -r, $"of program '{Name}'", hint);
+                }
+                return new BpfTestRunResult(a.Retval, a.Duration, (int)a.DataSizeOut, (int)a.CtxSizeOut);
+            }
+        }
+        finally
+        {
+            if (added) h.DangerousRelease();
+        }
+    }
+
+    /// <summary>Pins the program at <paramref name="path"/>.</summary>
+    public void Pin(string path)
+    {
+        BpfSys.ObjPin(Syscalls, Handle, path);
+        _pinPath = path;
+    }
+
+    public void Unpin()
+    {
+        if (_pinPath == null) return;
+        System.IO.File.Delete(_pinPath);
+        _pinPath = null;
+    }
+
+    /// <summary>Closes the descriptor (an attached program stays attached while a link or hook holds it).</summary>
+    public void Dispose()
+    {
+        _handle?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override string ToString() => $"program '{Name}' SEC(\"{SectionName}\") {Type}";
+}

@@ -1,0 +1,255 @@
+using System;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Ebpf.Asm;
+using Ebpf.Btf;
+using Microsoft.Extensions.Logging;
+
+namespace Ebpf.Kernel;
+
+/// <summary>
+/// What the running kernel supports, probed on first use and cached for the process (per syscall seam), the way
+/// libbpf's kernel_supports() and cilium/ebpf's features package work.
+/// </summary>
+public sealed class KernelFeatures
+{
+    private static readonly ConditionalWeakTable<Syscalls, KernelFeatures> s_cache = new ConditionalWeakTable<Syscalls, KernelFeatures>();
+
+    private readonly Syscalls _sys;
+    private readonly ConcurrentDictionary<string, bool> _results = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+    internal ILogger? Logger { get; set; }
+
+    private KernelFeatures(Syscalls sys) => _sys = sys;
+
+    /// <summary>The features of the running kernel.</summary>
+    public static KernelFeatures Current => For(Syscalls.Current);
+
+    internal static KernelFeatures For(Syscalls sys) => s_cache.GetValue(sys, s => new KernelFeatures(s));
+
+    private bool Probe(string name, Func<bool> probe)
+    {
+        if (_results.TryGetValue(name, out bool v))
+            return v;
+        bool result;
+        try
+        {
+            result = probe();
+        }
+        catch (BpfException)
+        {
+            result = false;
+        }
+        result = _results.GetOrAdd(name, result);
+        Logger?.LogDebug("feature probe: {Feature} is {Result}", name, result ? "supported" : "NOT supported");
+        return result;
+    }
+
+    // ------------------------------------------------------------------ BTF
+
+    /// <summary>The kernel accepts BTF (BPF_BTF_LOAD), Linux 4.18.</summary>
+    public bool Btf => Probe("BTF", () => LoadBtf(b => b.AddInt("int", 4, BtfIntEncoding.Signed)));
+    /// <summary>BTF FUNC and FUNC_PROTO, Linux 5.0.</summary>
+    public bool BtfFunc => Probe("BTF FUNC", () => LoadBtf(b =>
+    {
+        int i = b.AddInt("int", 4, BtfIntEncoding.Signed);
+        int p = b.AddFuncProto(i, ("x", i));
+        b.AddFunc("f", p, BtfFuncLinkage.Static);
+    }));
+    /// <summary>BTF FUNC with global linkage, Linux 5.6.</summary>
+    public bool BtfFuncGlobal => Probe("BTF global FUNC", () => LoadBtf(b =>
+    {
+        int i = b.AddInt("int", 4, BtfIntEncoding.Signed);
+        int p = b.AddFuncProto(i, ("x", i));
+        b.AddFunc("f", p, BtfFuncLinkage.Global);
+    }));
+    /// <summary>BTF VAR and DATASEC, Linux 5.2.</summary>
+    public bool BtfDatasec => Probe("BTF DATASEC", () => LoadBtf(b =>
+    {
+        int i = b.AddInt("int", 4, BtfIntEncoding.Signed);
+        int v = b.AddVar("x", i, BtfVarLinkage.Static);
+        b.AddDatasec(".data", 4, (v, 0u, 4u));
+    }));
+    /// <summary>BTF FLOAT, Linux 5.13.</summary>
+    public bool BtfFloat => Probe("BTF FLOAT", () => LoadBtf(b => b.AddFloat("float", 4)));
+    /// <summary>BTF DECL_TAG, Linux 5.16.</summary>
+    public bool BtfDeclTag => Probe("BTF DECL_TAG", () => LoadBtf(b =>
+    {
+        int i = b.AddInt("int", 4, BtfIntEncoding.Signed);
+        int v = b.AddVar("x", i, BtfVarLinkage.Static);
+        b.AddDeclTag("tag", v, -1);
+    }));
+    /// <summary>BTF TYPE_TAG, Linux 5.17.</summary>
+    public bool BtfTypeTag => Probe("BTF TYPE_TAG", () => LoadBtf(b =>
+    {
+        int i = b.AddInt("int", 4, BtfIntEncoding.Signed);
+        int t = b.AddTypeTag("tag", i);
+        b.AddPointer(t);
+    }));
+    /// <summary>BTF ENUM64 and signed enums, Linux 6.0.</summary>
+    public bool BtfEnum64 => Probe("BTF ENUM64", () => LoadBtf(b => b.AddEnum64("e", 8, false, ("A", 1UL << 40))));
+
+    /// <summary>Everything the sanitiser needs, in one value.</summary>
+    public BtfFeatures BtfFeatureSet =>
+        (BtfFunc ? BtfFeatures.Func : 0) |
+        (BtfDatasec ? BtfFeatures.Datasec : 0) |
+        (BtfFuncGlobal ? BtfFeatures.FuncGlobalLinkage : 0) |
+        (BtfFloat ? BtfFeatures.Float : 0) |
+        (BtfDeclTag ? BtfFeatures.DeclTag : 0) |
+        (BtfTypeTag ? BtfFeatures.TypeTag : 0) |
+        (BtfEnum64 ? BtfFeatures.Enum64 : 0);
+
+    private unsafe bool LoadBtf(Action<BtfBuilder> build)
+    {
+        var b = new BtfBuilder();
+        build(b);
+        var bytes = b.Build();
+        using var h = BpfSys.BtfLoad(_sys, bytes, Span<byte>.Empty, 0, out int errno);
+        return h != null;
+    }
+
+    // ------------------------------------------------------------------ maps and programs
+
+    /// <summary>BPF_PROG_LOAD accepts a program name, Linux 4.15.</summary>
+    public bool ProgramName => Probe("program names", () => LoadProgram(BpfProgramType.SocketFilter, ReturnZero, "probe", 0, out _));
+
+    /// <summary>Global variables: array maps referenced through BPF_PSEUDO_MAP_VALUE, Linux 5.2.</summary>
+    public bool GlobalData => Probe("global data", () =>
+    {
+        using var map = CreateMap(BpfMapType.Array, 4, 8, 1, 0);
+        if (map == null) return false;
+        var insns = new[]
+        {
+            new BpfInstruction(BpfOpCodes.LdImm64, 1, BpfOpCodes.PseudoMapValue, 0, map.Fd),
+            new BpfInstruction(0, 0, 0, 0, 0),
+            new BpfInstruction(BpfOpCodes.ClassSt | BpfOpCodes.ModeMem | BpfOpCodes.SizeDW, 1, 0, 0, 42),
+            new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+        };
+        return LoadProgram(BpfProgramType.SocketFilter, insns, null, 0, out _);
+    });
+
+    /// <summary>Array maps user space can mmap (BPF_F_MMAPABLE), Linux 5.5.</summary>
+    public bool MmapableArrays => Probe("mmap-able array maps", () =>
+    {
+        using var map = CreateMap(BpfMapType.Array, 4, 8, 1, 1u << 10);
+        return map != null;
+    });
+
+    /// <summary>BPF_MAP_FREEZE (read-only .rodata), Linux 5.2.</summary>
+    public bool MapFreeze => Probe("map freezing", () =>
+    {
+        using var map = CreateMap(BpfMapType.Array, 4, 8, 1, 0);
+        return map != null && BpfSys.MapFreeze(_sys, map.Fd) == 0;
+    });
+
+    /// <summary>Whether a map type exists on this kernel.</summary>
+    public bool MapType(BpfMapType type) => Probe("map type " + type, () =>
+    {
+        uint key = 4, value = 8, max = 1, flags = 0;
+        switch (type)
+        {
+            case BpfMapType.Ringbuf:
+            case BpfMapType.UserRingbuf:
+                key = 0; value = 0; max = (uint)Environment.SystemPageSize; break;
+            case BpfMapType.Queue:
+            case BpfMapType.Stack:
+                key = 0; break;
+            case BpfMapType.BloomFilter:
+                key = 0; break;
+            case BpfMapType.LpmTrie:
+                key = 8; flags = 1; break;
+            case BpfMapType.StackTrace:
+                value = 8; break;
+            case BpfMapType.PerfEventArray:
+            case BpfMapType.ProgArray:
+            case BpfMapType.CgroupArray:
+                value = 4; break;
+            case BpfMapType.ArrayOfMaps:
+            case BpfMapType.HashOfMaps:
+            {
+                using var inner = CreateMap(BpfMapType.Array, 4, 4, 1, 0);
+                if (inner == null) return false;
+                using var outer = CreateMap(type, 4, 4, 1, 0, inner.Fd);
+                return outer != null;
+            }
+        }
+        using var m = CreateMap(type, key, value, max, flags);
+        return m != null;
+    });
+
+    /// <summary>Whether a program type exists (a trivial program of that type loads, or is refused for a reason other than the type).</summary>
+    public bool ProgramType(BpfProgramType type) => Probe("program type " + type, () =>
+    {
+        bool ok = LoadProgram(type, ReturnZero, null, 0, out int errno);
+        // Types that need an attach target (tracing, lsm, ext, struct_ops) fail with EINVAL only when unknown.
+        return ok || (errno != Errno.EINVAL && errno != Errno.E2BIG && errno != 0);
+    });
+
+    /// <summary>Whether programs of <paramref name="type"/> may call <paramref name="helper"/>.</summary>
+    public bool Helper(BpfProgramType type, BpfHelper helper) => Probe($"helper {BpfHelpers.GetName((int)helper)} in {type}", () =>
+    {
+        var insns = new[]
+        {
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpCall, 0, 0, 0, (int)helper),
+            new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+        };
+        var log = new byte[4096];
+        bool ok = LoadProgram(type, insns, null, 0, out _, log);
+        if (ok) return true;
+        string text = Encoding.UTF8.GetString(log).TrimEnd('\0');
+        return !(text.Contains("invalid func") || text.Contains("unknown func"));
+    });
+
+    /// <summary>bpf_get_attach_cookie() (LINUX_HAS_BPF_COOKIE), Linux 5.15.</summary>
+    public bool BpfCookie => Helper(BpfProgramType.Kprobe, BpfHelper.GetAttachCookie);
+
+    private static readonly BpfInstruction[] ReturnZero =
+    {
+        new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+        new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+    };
+
+    private unsafe BpfHandle? CreateMap(BpfMapType type, uint key, uint value, uint max, uint flags, int innerFd = 0)
+    {
+        var a = new MapCreateAttr { MapType = (uint)type, KeySize = key, ValueSize = value, MaxEntries = max, MapFlags = flags, InnerMapFd = (uint)innerFd };
+        int fd = BpfSys.Call(_sys, BpfCommand.MapCreate, ref a);
+        return fd < 0 ? null : new BpfHandle(fd, BpfHandleKind.Map, _sys);
+    }
+
+    private unsafe bool LoadProgram(BpfProgramType type, BpfInstruction[] insns, string? name, uint expectedAttachType, out int errno, byte[]? log = null)
+    {
+        var license = Encoding.ASCII.GetBytes("GPL\0");
+        fixed (BpfInstruction* pi = insns)
+        fixed (byte* pl = license)
+        fixed (byte* plog = log)
+        {
+            var a = new ProgLoadAttr
+            {
+                ProgType = (uint)type,
+                InsnCnt = (uint)insns.Length,
+                Insns = (ulong)pi,
+                License = (ulong)pl,
+                ExpectedAttachType = expectedAttachType,
+            };
+            if (log != null)
+            {
+                a.LogBuf = (ulong)plog;
+                a.LogSize = (uint)log.Length;
+                a.LogLevel = 1;
+            }
+            if (name != null)
+                BpfSys.WriteName(a.ProgName, name);
+            int fd = BpfSys.Call(_sys, BpfCommand.ProgLoad, ref a);
+            if (fd >= 0)
+            {
+                _sys.Close(fd);
+                errno = 0;
+                return true;
+            }
+            errno = -fd;
+            return false;
+        }
+    }
+}

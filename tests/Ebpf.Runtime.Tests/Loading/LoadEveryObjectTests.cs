@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Ebpf.Tests;
+using Xunit;
+
+namespace Ebpf.Runtime.Tests.Loading;
+
+/// <summary>Every object in bpf/ this kernel supports loads; the others fail with the precise reason.</summary>
+public class LoadEveryObjectTests
+{
+    public static TheoryData<string> Objects()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in TestEnvironment.AllBpfObjects())
+            data.Add(Path.GetFileName(path));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Objects))]
+    public void ObjectLoadsOrFailsWithItsReason(string file)
+    {
+        TestEnvironment.RequireRoot();
+        using var obj = BpfObject.Open(TestEnvironment.Bpf(file));
+        switch (file)
+        {
+            case "globals.bpfeb.o":
+            {
+                var e = Assert.Throws<BpfException>(obj.Load);
+                Assert.Contains("big-endian", e.Message);
+                return;
+            }
+            case "verifier_reject.bpf.o":
+            {
+                var e = Assert.Throws<BpfVerifierException>(obj.Load);
+                Assert.Equal("bad_oob", e.ProgramName);
+                Assert.NotEmpty(e.VerifierLog);
+                return;
+            }
+            case "attach_fentry.bpf.o":
+            case "attach_lsm.bpf.o":
+            {
+                // This kernel refuses BPF trampolines (EPERM even for root); other kernels load these.
+                try
+                {
+                    obj.Load();
+                }
+                catch (BpfSyscallException e) when (e.Errno == Errno.EPERM && e.Command == BpfCommand.ProgLoad)
+                {
+                    Assert.Contains("the kernel itself refuses", e.Message);
+                    Assert.Skip($"{file}: this kernel refuses {(file.Contains("lsm") ? "LSM" : "fentry/fexit")} programs (EPERM for root): {e.Message}");
+                }
+                Assert.All(obj.Programs, p => Assert.True(p.IsLoaded));
+                return;
+            }
+        }
+        obj.Load();
+        Assert.True(obj.IsLoaded);
+        foreach (var p in obj.Programs)
+        {
+            Assert.Equal(p.Autoload, p.IsLoaded);
+            if (p.IsLoaded)
+            {
+                Assert.True(p.Id > 0);
+                Assert.True(p.InstructionCount >= p.Spec!.Function.InstructionCount);
+            }
+        }
+        foreach (var m in obj.Maps)
+        {
+            Assert.True(m.IsLoaded, $"map {m.Name} not created");
+            Assert.True(m.Id > 0);
+        }
+    }
+
+    [Fact]
+    public void VerifierRejectionCarriesTheFullLog()
+    {
+        TestEnvironment.RequireRoot();
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("verifier_reject"));
+        var e = Assert.Throws<BpfVerifierException>(obj.Load);
+        Assert.Equal(BpfCommand.ProgLoad, e.Command);
+        Assert.Equal(Errno.EACCES, e.Errno);
+        // The kernel's own words, the instruction listing and the final statistics line are all there.
+        Assert.Contains("unbounded memory access", e.VerifierLog);
+        Assert.Contains("processed ", e.VerifierLog);
+        Assert.Contains("unbounded memory access", e.Message);
+        Assert.Contains("bad_oob", e.Message);
+    }
+
+    [Fact]
+    public void AutoloadOffLeavesTheProgramUnloadedAndTheRestLoads()
+    {
+        TestEnvironment.RequireRoot();
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("verifier_reject"));
+        obj.GetProgram("bad_oob").Autoload = false;
+        obj.Load();
+        Assert.False(obj.GetProgram("bad_oob").IsLoaded);
+        Assert.True(obj.GetProgram("good_checked").IsLoaded);
+        var ex = Assert.Throws<InvalidOperationException>(() => obj.GetProgram("bad_oob").Handle);
+        Assert.Contains("Autoload is false", ex.Message);
+    }
+
+    [Fact]
+    public void VerifierLogIsKeptWhenRequested()
+    {
+        TestEnvironment.RequireRoot();
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("calls"), new BpfObjectOptions { VerifierLogLevel = 2 });
+        obj.Load();
+        var log = obj.GetProgram("calls_b").VerifierLog;
+        Assert.NotNull(log);
+        Assert.Contains("processed ", log);
+    }
+
+    [Fact]
+    public void LoadingTwiceIsAnError()
+    {
+        TestEnvironment.RequireRoot();
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("calls"));
+        obj.Load();
+        Assert.Throws<InvalidOperationException>(obj.Load);
+    }
+
+    [Fact]
+    public void ObjectsAreReachableByNameWithoutASkeleton()
+    {
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("exec_snoop"));
+        Assert.Equal("exec_snoop", obj.Name);
+        Assert.Equal(BpfMapType.Ringbuf, obj.GetMap("rb").Type);
+        Assert.Equal(BpfMapType.Hash, obj.GetMap("exec_start").Type);
+        var p = obj.GetProgram("handle_exec");
+        Assert.Equal("tp/sched/sched_process_exec", p.SectionName);
+        Assert.Equal(BpfProgramType.Tracepoint, p.Type);
+        Assert.Equal(".rodata", obj.GetDataSection(".rodata").SectionName);
+        var missing = Assert.Throws<KeyNotFoundException>(() => obj.GetMap("nope"));
+        Assert.Contains("exec_start", missing.Message);
+        Assert.Throws<KeyNotFoundException>(() => obj.GetProgram("nope"));
+        Assert.Throws<KeyNotFoundException>(() => obj.GetDataSection(".data"));
+    }
+}
