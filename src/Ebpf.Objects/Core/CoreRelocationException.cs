@@ -31,6 +31,8 @@ public enum CoreErrorKind
     MemorySizeMismatch,
     /// <summary>The relocation's instruction is outside the instructions it was applied to.</summary>
     InstructionOutOfRange,
+    /// <summary>The .BTF.ext record is unusable as such (e.g. its section has an empty name) (libbpf: -EINVAL).</summary>
+    InvalidRecord,
 }
 
 /// <summary>

@@ -107,6 +107,9 @@ public sealed class CoreRelocationResult
     /// <summary>The error kind of a failed relocation.</summary>
     public CoreErrorKind? ErrorKind { get; internal set; }
 
+    /// <summary>The negative errno libbpf fails with for this relocation (-22 EINVAL, -7 E2BIG, -34 ERANGE, ...).</summary>
+    public int? Errno { get; internal set; }
+
     /// <summary>Extra information: why a record was skipped, or why an *_exists/type relocation resolved to 0.</summary>
     public string? Note { get; internal set; }
 
@@ -220,7 +223,7 @@ public sealed class CoreRelocationReport
         foreach (var r in Results)
         {
             if (r.IsFatal)
-                throw new CoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidAccessString, CoreRelocationException.EINVAL,
+                throw new CoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidRecord, r.Errno ?? CoreRelocationException.EINVAL,
                     $"{(r.Program != null ? $"prog '{r.Program}'" : $"sec '{r.Section}'")}: relo #{r.RecordIndex}: {r.Error} (target {TargetLabel})");
         }
     }
@@ -287,7 +290,7 @@ public static class CoreRelocator
                 {
                     // libbpf's bpf_object__relocate_core fails the load (-EINVAL) on a nameless .BTF.ext section.
                     var bad = NewResult(localBtf, sec.SectionName, null, i, rec, cache.Targets.Label);
-                    Fail(bad, new CoreRelocationException(CoreErrorKind.InstructionOutOfRange, CoreRelocationException.EINVAL,
+                    Fail(bad, new CoreRelocationException(CoreErrorKind.InvalidRecord, CoreRelocationException.EINVAL,
                         ".BTF.ext core_relo section has an empty name"));
                     results.Add(bad);
                     continue;
@@ -456,6 +459,7 @@ public static class CoreRelocator
         res.Status = CoreRelocationStatus.Failed;
         res.Error = e.Message;
         res.ErrorKind = e.Kind;
+        res.Errno = e.Errno;
         res.NewValue = null;
         res.NewMemorySize = null;
     }

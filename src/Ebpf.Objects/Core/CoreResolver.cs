@@ -111,7 +111,16 @@ public static class CoreResolver
     private static CoreResolution Calculate(BtfSpec localBtf, int localTypeId, string accessString, CoreReloKind kind,
         CandidateList? cands, string targetLabel, int insnIndex)
     {
-        var localSpec = CoreSpec.Parse(localBtf, localTypeId, accessString, kind);
+        CoreSpec localSpec;
+        try
+        {
+            localSpec = CoreSpec.Parse(localBtf, localTypeId, accessString, kind);
+        }
+        catch (CoreRelocationException e) when (e.Errno != CoreRelocationException.EINVAL)
+        {
+            // bpf_core_calc_relo_insn reports every spec parsing failure as -EINVAL.
+            throw new CoreRelocationException(e.Kind, CoreRelocationException.EINVAL, e.Message, e);
+        }
 
         // local_type_id needs no candidates: the value is the local type id itself, never validated (linking may
         // renumber it).

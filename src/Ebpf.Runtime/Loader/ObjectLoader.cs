@@ -91,33 +91,6 @@ internal sealed unsafe partial class ObjectLoader
 
     // ================================================================== CO-RE
 
-    /// <summary>Every function reachable from the programs that will be loaded.</summary>
-    private List<FunctionSpec> ReachableFunctions()
-    {
-        var seen = new HashSet<FunctionSpec>();
-        var order = new List<FunctionSpec>();
-        var stack = new Stack<FunctionSpec>();
-        foreach (var p in _obj.Programs)
-        {
-            if (!p.Autoload || p.Spec == null) continue;
-            stack.Push(p.Spec.Function);
-            while (stack.Count > 0)
-            {
-                var f = stack.Pop();
-                if (!seen.Add(f)) continue;
-                order.Add(f);
-                foreach (var r in f.References)
-                {
-                    if (r.Kind != InstructionReferenceKind.Call && r.Kind != InstructionReferenceKind.FunctionAddress) continue;
-                    var t = _spec.FindFunction(r.TargetSectionIndex, r.TargetInstruction);
-                    if (t != null) stack.Push(t);
-                }
-            }
-        }
-        order.Sort((a, b) => a.SectionIndex != b.SectionIndex ? a.SectionIndex.CompareTo(b.SectionIndex) : a.SectionInstruction.CompareTo(b.SectionInstruction));
-        return order;
-    }
-
     private CoreTargets Targets()
     {
         if (_targets != null) return _targets;
@@ -134,47 +107,64 @@ internal sealed unsafe partial class ObjectLoader
 
     private void RelocateCore()
     {
-        var functions = ReachableFunctions();
-        bool any = false;
-        foreach (var f in functions)
-            if (f.CoreRelocations.Count > 0) { any = true; break; }
-        if (!any || _spec.Btf == null)
+        var ext = _spec.BtfExt;
+        if (ext == null || _spec.Btf == null || ext.CoreRelos.Count == 0)
             return;
-        var targets = Targets();
-        _coreCache = new CoreCandidateCache(targets);
-        foreach (var f in functions)
+        // libbpf's order and scope: .BTF.ext section by section, record by record, skipping only records of
+        // programs that will not be loaded. Candidate lists are pruned as relocations match, so the order matters.
+        var programs = new Dictionary<FunctionSpec, BpfProgram>();
+        foreach (var p in _obj.Programs)
+            if (p.Spec != null) programs[p.Spec.Function] = p;
+        var results = new Dictionary<FunctionSpec, List<CoreRelocationResult>>();
+        var one = new CoreRelocationRecord[1];
+        foreach (var sec in ext.CoreRelos)
         {
-            if (f.CoreRelocations.Count == 0) continue;
-            var insns = (BpfInstruction[])f.Instructions.Clone();
-            var records = new List<CoreRelocationRecord>(f.CoreRelocations.Count);
-            foreach (var r in f.CoreRelocations)
-                records.Add(new CoreRelocationRecord(r.RecordIndex, r.Record));
-            IReadOnlyList<CoreRelocationResult> results;
-            try
+            var elfSec = _spec.Elf.FindSection(sec.SectionName);
+            if (elfSec == null) continue;
+            for (int n = 0; n < sec.Records.Count; n++)
             {
-                results = CoreRelocator.Apply(insns, f.SectionInstruction, f.SectionName, f.Name, records, _spec.Btf, _coreCache);
-            }
-            catch (Ebpf.Core.CoreRelocationException e)
-            {
-                throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': CO-RE relocation against {targets.Label} failed: {e.Message}", e);
-            }
-            foreach (var r in results)
-            {
-                if (r.IsFatal)
-                    throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': CO-RE relocation #{r.RecordIndex} ({r.Kind.ToShortName()} {r.LocalTypeName} {r.FieldPath ?? r.AccessString}) against {targets.Label} failed: {r.Error}");
-                if (r.Poisoned)
+                var rec = sec.Records[n];
+                var f = _spec.FindFunction(elfSec.Index, rec.InstructionIndex);
+                if (f == null) continue; // eliminated weak subprogram, as libbpf skips it
+                if (programs.TryGetValue(f, out var prog) && !prog.Autoload) continue;
+                if (!_relocated.TryGetValue(f, out var insns))
+                    _relocated[f] = insns = (BpfInstruction[])f.Instructions.Clone();
+                _coreCache ??= new CoreCandidateCache(Targets());
+                one[0] = new CoreRelocationRecord(n, rec);
+                IReadOnlyList<CoreRelocationResult> r;
+                try
                 {
-                    _log.LogDebug("prog '{Program}': relo #{Relo}: {Kind} {Type} {Spec}: POISONED: {Error}", f.Name, r.RecordIndex, r.Kind.ToShortName(), r.LocalTypeName, r.FieldPath ?? r.AccessString, r.Error);
-                    if (_options.StrictCoreRelocations)
-                        throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': {DescribeFailedRelocation(r)}");
+                    r = CoreRelocator.Apply(insns, f.SectionInstruction, f.SectionName, f.Name, one, _spec.Btf, _coreCache);
                 }
-                else
+                catch (Ebpf.Core.CoreRelocationException e)
                 {
-                    _log.LogDebug("prog '{Program}': relo #{Relo}: {Kind} {Type} {Spec}: {Old} -> {New}", f.Name, r.RecordIndex, r.Kind.ToShortName(), r.LocalTypeName, r.FieldPath ?? r.AccessString, r.OldValue, r.NewValue);
+                    throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': CO-RE relocation against {_coreCache.Targets.Label} failed: {e.Message}", e);
                 }
+                if (!results.TryGetValue(f, out var list))
+                    results[f] = list = new List<CoreRelocationResult>();
+                list.AddRange(r);
+                foreach (var res in r)
+                    Report(f, res);
             }
-            _relocated[f] = insns;
-            _coreResults[f] = results;
+        }
+        foreach (var kv in results)
+            _coreResults[kv.Key] = kv.Value;
+    }
+
+    private void Report(FunctionSpec f, CoreRelocationResult r)
+    {
+        string target = _coreCache?.Targets.Label ?? "the kernel";
+        if (r.IsFatal)
+            throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': CO-RE relocation #{r.RecordIndex} ({r.Kind.ToShortName()} {r.LocalTypeName} {r.FieldPath ?? r.AccessString}) against {target} failed: {r.Error}");
+        if (r.Poisoned)
+        {
+            _log.LogDebug("prog '{Program}': relo #{Relo}: {Kind} {Type} {Spec}: POISONED: {Error}", f.Name, r.RecordIndex, r.Kind.ToShortName(), r.LocalTypeName, r.FieldPath ?? r.AccessString, r.Error);
+            if (_options.StrictCoreRelocations)
+                throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': {DescribeFailedRelocation(r)}");
+        }
+        else
+        {
+            _log.LogDebug("prog '{Program}': relo #{Relo}: {Kind} {Type} {Spec}: {Old} -> {New}", f.Name, r.RecordIndex, r.Kind.ToShortName(), r.LocalTypeName, r.FieldPath ?? r.AccessString, r.OldValue, r.NewValue);
         }
     }
 

@@ -262,6 +262,12 @@ public class CoreOracleTests
         Check("new", Long(o, "new"), r.NewValue);
         Check("poisoned", o.GetProperty("poisoned").GetBoolean(), r.Poisoned);
         Check("error != null", o.GetProperty("error").ValueKind != JsonValueKind.Null, r.IsFatal);
+        if (status == "error")
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(o.GetProperty("error").GetString()!, @"\(libbpf error (-?[0-9]+)");
+            if (m.Success)
+                Check("errno", (int?)int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), r.Errno);
+        }
         if (o.TryGetProperty("prog_insn", out var pi) && pi.ValueKind == JsonValueKind.Number && r.Status != CoreRelocationStatus.Skipped)
             Check("prog_insn", (int?)pi.GetInt32(), r.ProgramInstructionIndex);
         if (o.TryGetProperty("old_size", out var os) && os.ValueKind == JsonValueKind.Number)
@@ -348,6 +354,9 @@ public class CoreOracleTests
                 Assert.Fail("core-oracle did not finish within 120 s");
             }
             string stderr = stderrTask.Result;
+            bool unprivileged = Environment.UserName != "root" || stderr.Contains("relocation (-1)", StringComparison.Ordinal);
+            if (p.ExitCode == 3 && unprivileged)
+                Assert.Skip($"core-oracle needs root (or CAP_BPF + CAP_PERFMON) and a working bpf() syscall: libbpf's bpf_object__load failed with EPERM before CO-RE ran ({FirstLine(stderr)})");
             if (p.ExitCode == 3)
                 Assert.Skip($"libbpf's bpf_object__load failed before CO-RE relocation for {Path.GetFileName(objectPath)} (core-oracle exit 3): {FirstLine(stderr)}");
             if (p.ExitCode != 0)

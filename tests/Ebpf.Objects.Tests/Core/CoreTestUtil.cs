@@ -59,6 +59,8 @@ internal static class CoreTestUtil
 
     public static LoadedObject? LoadObject(string path)
     {
+        if (!File.Exists(path))
+            Xunit.Assert.Skip($"{path} is missing (bpf/Makefile or Core/Data/build.sh builds it)");
         var elf = ElfFile.Parse(File.ReadAllBytes(path));
         var btfSec = elf.FindSection(".BTF");
         if (btfSec == null)
@@ -74,6 +76,8 @@ internal static class CoreTestUtil
     /// <summary>A stored kernel's BTF (tests/data/btf/NAME.btf.gz) as a CO-RE target, labelled "vmlinux NAME".</summary>
     public static CoreTargets StoredKernel(string gzPath)
     {
+        if (!File.Exists(gzPath))
+            Xunit.Assert.Skip($"stored kernel BTF {gzPath} is missing (see tests/data/btf/README.md)");
         lock (TargetCache)
         {
             if (TargetCache.TryGetValue(gzPath, out var t))
