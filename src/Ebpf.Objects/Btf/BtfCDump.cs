@@ -14,7 +14,17 @@ namespace Ebpf.Btf;
 /// </summary>
 /// <remarks>
 /// The algorithm follows libbpf's btf_dump (topological ordering with weak links through pointers and strong
-/// links through embedding), so the output matches bpftool's for the same BTF.
+/// links through embedding), so the output matches bpftool 7.1's line for line for the same BTF, except where
+/// bpftool's header would not reproduce the kernel's layout:
+/// <list type="bullet">
+/// <item>1-byte enums get <c>__attribute__((mode(byte)))</c>, and 8-byte enums whose values all fit in 32 bits
+/// <c>__attribute__((mode(word)))</c> (as newer libbpf does; libbpf 1.1 leaves both 4 bytes wide);</item>
+/// <item>a union whose size is not a multiple of its alignment is marked packed (libbpf checks structs only);</item>
+/// <item>the kernel's <c>__builtin_va_list</c> typedef (x86-64: 24 bytes) is kept as <see cref="KernelVaListName"/>
+/// rather than skipped in favour of the BPF target's builtin, which is a pointer.</item>
+/// </list>
+/// Malformed BTF that cannot be C (a struct that embeds itself, a typedef or pointer chain that loops) fails
+/// with a <see cref="BtfFormatException"/>.
 /// </remarks>
 public static class BtfCDump
 {

@@ -94,6 +94,38 @@ public class BtfCDumpTests
     }
 
     [Fact]
+    public void SplitBtfHeaderMatchesBpftoolWithBase()
+    {
+        var bpftool = BtfTestData.BpftoolOrSkip();
+        var baseBytes = SyntheticCBtf.Build();
+        var baseSpec = BtfSpec.Parse(baseBytes);
+        var b = new BtfBuilder(baseSpec);
+        int anon = b.AddStruct("", 4, new BtfBuilder.Member("q", 1, 0));
+        b.AddStruct("mod_s", 24, new BtfBuilder.Member("a", baseSpec.FindByName("A", BtfKind.Struct), 0));
+        b.AddStruct("dup", 2, new BtfBuilder.Member("z", baseSpec.FindByName("short int", BtfKind.Int), 0));
+        b.AddTypedef("mod_anon_t", anon);
+        var splitBytes = b.Build();
+        var dir = BtfTestData.TempDir();
+        try
+        {
+            File.WriteAllBytes(Path.Combine(dir, "base.btf"), baseBytes);
+            File.WriteAllBytes(Path.Combine(dir, "mod.btf"), splitBytes);
+            var r = ProcessRunner.Run(bpftool, new[] { "-B", Path.Combine(dir, "base.btf"), "btf", "dump", "file", Path.Combine(dir, "mod.btf"), "format", "c" });
+            Assert.True(r.ExitCode == 0, r.StdErr);
+            string ours = DumpC(BtfSpec.Parse(splitBytes, baseSpec));
+            // Split BTF dumps as C with its base's types too (as bpftool does); names clash across both.
+            Assert.Contains("struct dup___3 {\n\tshort int z;\n};", ours);
+            ours = AsBpftool11(ours);
+            string theirs = r.StdOut.Replace(" __attribute__((packed))", "");
+            Assert.True(theirs == ours, BtfTestData.FirstDifference(theirs, ours));
+        }
+        finally
+        {
+            BtfTestData.DeleteQuietly(dir);
+        }
+    }
+
+    [Fact]
     public void KernelHeaderMatchesBpftool()
     {
         var bpftool = BtfTestData.BpftoolOrSkip();
