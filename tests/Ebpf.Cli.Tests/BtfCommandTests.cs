@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using Ebpf.Btf;
+using Ebpf.Tests;
 using Xunit;
 
 namespace Ebpf.Cli.Tests;
@@ -65,15 +66,9 @@ public class BtfDumpCommandTests
         const string vmlinux = "/sys/kernel/btf/vmlinux";
         if (!File.Exists(vmlinux))
             Assert.Skip($"{vmlinux} does not exist");
-        string? bpftool = new[] { "/usr/sbin/bpftool", "/usr/bin/bpftool", "/sbin/bpftool", "/usr/local/sbin/bpftool" }.FirstOrDefault(File.Exists);
-        if (bpftool is null)
-            Assert.Skip("bpftool is not installed");
-        var psi = new System.Diagnostics.ProcessStartInfo(bpftool) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "btf", "dump", "file", vmlinux, "format", "raw" }) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        string expected = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
+        string bpftool = TestEnvironment.RequireTool("bpftool", "bpftool");
+        var (exit, expected, _) = TestEnvironment.Run(bpftool, new[] { "btf", "dump", "file", vmlinux, "format", "raw" });
+        Assert.Equal(0, exit);
         var r = CliRunner.Run("btf", "dump", vmlinux);
         Assert.Equal(0, r.ExitCode);
         Assert.True(expected == r.StdOut, "raw dump of the kernel BTF differs from bpftool's");

@@ -143,10 +143,10 @@ public static class BtfSanitizer
             }
         }
 
-        var records = new List<RawType>(spec.OwnTypeCount);
+        var records = new List<BtfRawRecord>(spec.OwnTypeCount);
         for (int id = spec.FirstTypeId; id < spec.TypeCount; id++)
         {
-            var t = RawType.Read(spec, id);
+            var t = BtfRawRecord.Read(spec, id);
             if ((!hasDatasec && t.Kind == BtfKind.Var) || (!hasDeclTag && t.Kind == BtfKind.DeclTag))
             {
                 // A 1-byte INT: 4 could fail kernel validation when the variable is smaller.
@@ -154,7 +154,7 @@ public static class BtfSanitizer
                 t.Vlen = 0;
                 t.KindFlag = false;
                 t.SizeOrType = 1;
-                t.Extra = new uint[] { 8 };
+                t.SetExtra(new uint[] { 8 });
             }
             else if (!hasDatasec && t.Kind == BtfKind.Datasec)
             {
@@ -170,7 +170,7 @@ public static class BtfSanitizer
                 }
                 t.Kind = BtfKind.Struct;
                 t.KindFlag = false;
-                t.Extra = extra;
+                t.SetExtra(extra);
             }
             else if (!hasQmark && t.Kind == BtfKind.Datasec && StartsWithQmark(spec, id))
             {
@@ -222,7 +222,7 @@ public static class BtfSanitizer
                 }
                 t.Kind = BtfKind.Union;
                 t.KindFlag = false;
-                t.Extra = extra;
+                t.SetExtra(extra);
             }
             records.Add(t);
         }
@@ -295,11 +295,11 @@ public static class BtfSanitizer
         if (sectionSize is null) throw new ArgumentNullException(nameof(sectionSize));
         if (variableOffset is null) throw new ArgumentNullException(nameof(variableOffset));
 
-        var records = new RawType[spec.OwnTypeCount];
+        var records = new BtfRawRecord[spec.OwnTypeCount];
         for (int id = spec.FirstTypeId; id < spec.TypeCount; id++)
-            records[id - spec.FirstTypeId] = RawType.Read(spec, id);
+            records[id - spec.FirstTypeId] = BtfRawRecord.Read(spec, id);
 
-        RawType Own(int id) => id >= spec.FirstTypeId ? records[id - spec.FirstTypeId] : RawType.Read(spec, id);
+        BtfRawRecord Own(int id) => id >= spec.FirstTypeId ? records[id - spec.FirstTypeId] : BtfRawRecord.Read(spec, id);
 
         foreach (var t in records)
         {
@@ -363,37 +363,6 @@ public static class BtfSanitizer
             e[(j + 1) * 3] = t;
             e[(j + 1) * 3 + 1] = o;
             e[(j + 1) * 3 + 2] = s;
-        }
-    }
-
-    /// <summary>A type record as words, to rewrite before handing it to <see cref="BtfBuilder.AddRaw"/>.</summary>
-    private sealed class RawType
-    {
-        public int Id;
-        public uint NameOffset;
-        public BtfKind Kind;
-        public int Vlen;
-        public bool KindFlag;
-        public uint SizeOrType;
-        public uint[] Extra = Array.Empty<uint>();
-
-        public static RawType Read(BtfSpec spec, int id)
-        {
-            var r = spec.GetRecord(id);
-            uint info = BinaryPrimitives.ReadUInt32LittleEndian(r.Slice(4));
-            var extra = new uint[(r.Length - 12) / 4];
-            for (int i = 0; i < extra.Length; i++)
-                extra[i] = BinaryPrimitives.ReadUInt32LittleEndian(r.Slice(12 + i * 4));
-            return new RawType
-            {
-                Id = id,
-                NameOffset = BinaryPrimitives.ReadUInt32LittleEndian(r),
-                Kind = (BtfKind)((info >> 24) & 0x1f),
-                Vlen = (int)(info & 0xffff),
-                KindFlag = (info >> 31) != 0,
-                SizeOrType = BinaryPrimitives.ReadUInt32LittleEndian(r.Slice(8)),
-                Extra = extra,
-            };
         }
     }
 }

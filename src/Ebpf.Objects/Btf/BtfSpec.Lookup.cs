@@ -14,7 +14,6 @@ public sealed partial class BtfSpec
 
     private NameIndex? _index;
     private int _linearLookups;
-    private int _pointerSize;
 
     // ------------------------------------------------------------------ name index
 
@@ -233,101 +232,24 @@ public sealed partial class BtfSpec
         throw Cycle(id);
     }
 
-    /// <summary>Follows modifiers and typedefs.</summary>
+    /// <summary>Follows modifiers and typedefs (libbpf's skip_mods_and_typedefs); a reference cycle is a format error.</summary>
     public int SkipModifiersAndTypedefs(int id)
     {
-        for (int depth = 0; depth <= MaxResolveDepth; depth++)
-        {
-            switch (GetKind(id))
-            {
-                case BtfKind.Const:
-                case BtfKind.Volatile:
-                case BtfKind.Restrict:
-                case BtfKind.TypeTag:
-                case BtfKind.Typedef:
-                    id = GetRefType(id);
-                    break;
-                default:
-                    return id;
-            }
-        }
-        throw Cycle(id);
+        CheckId(id);
+        if (!TrySkipModsAndTypedefs(id, out int resolved))
+            throw Cycle(id);
+        return resolved;
     }
 
     /// <summary>Size in bytes of a pointer in this BTF (from the "long" types, as libbpf guesses it; 8 by default).</summary>
-    public int PointerSize
-    {
-        get
-        {
-            if (_pointerSize == 0)
-            {
-                int size = 8;
-                int limit = Math.Min(TypeCount, 1 + 1024);
-                for (int id = 1; id < limit; id++)
-                {
-                    if (GetKind(id) != BtfKind.Int) continue;
-                    var n = GetName(id);
-                    if (n == "long" || n == "long int" || n == "unsigned long" || n == "long unsigned int")
-                    {
-                        int s = (int)GetSizeOrType(id);
-                        if (s == 4 || s == 8) { size = s; break; }
-                    }
-                }
-                _pointerSize = size;
-            }
-            return _pointerSize;
-        }
-    }
+    public int PointerSize => LibbpfPointerSize;
 
-    /// <summary>Size in bytes of a type (btf__resolve_size); false for void, functions, forward declarations.</summary>
+    /// <summary>Size in bytes of a type (btf__resolve_size); false for void, functions, forward declarations, cycles and overflows.</summary>
     public bool TryResolveSize(int id, out long size)
     {
-        long nelems = 1;
-        size = 0;
-        for (int depth = 0; depth <= MaxResolveDepth; depth++)
-        {
-            switch (GetKind(id))
-            {
-                case BtfKind.Int:
-                case BtfKind.Struct:
-                case BtfKind.Union:
-                case BtfKind.Enum:
-                case BtfKind.Enum64:
-                case BtfKind.Datasec:
-                case BtfKind.Float:
-                    size = GetSizeOrType(id);
-                    goto done;
-                case BtfKind.Ptr:
-                    size = PointerSize;
-                    goto done;
-                case BtfKind.Typedef:
-                case BtfKind.Volatile:
-                case BtfKind.Const:
-                case BtfKind.Restrict:
-                case BtfKind.Var:
-                case BtfKind.DeclTag:
-                case BtfKind.TypeTag:
-                    id = GetRefType(id);
-                    break;
-                case BtfKind.Array:
-                {
-                    var a = (BtfArray)TypeById(id);
-                    if (nelems != 0 && a.Count > uint.MaxValue / (ulong)nelems)
-                        return false;
-                    nelems *= a.Count;
-                    id = a.ElementTypeId;
-                    break;
-                }
-                default:
-                    return false;
-            }
-        }
-        throw Cycle(id);
-    done:
-        if (nelems != 0 && (ulong)size > uint.MaxValue / (ulong)nelems)
-            return false;
-        size *= nelems;
-        return true;
+        long r = LibbpfResolveSize(id);
+        size = r < 0 ? 0 : r;
+        return r >= 0;
     }
 
     /// <summary>Size in bytes of a type; throws for types without a size.</summary>

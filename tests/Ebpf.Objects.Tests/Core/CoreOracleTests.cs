@@ -319,60 +319,42 @@ public class CoreOracleTests
 
     private static List<JsonElement> RunOracle(string objectPath, string? targetBtf, params string[] extraArgs)
     {
-        var psi = new ProcessStartInfo(OraclePath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(objectPath);
-        psi.ArgumentList.Add("--keep-going");
-        foreach (var a in extraArgs)
-            psi.ArgumentList.Add(a);
+        var args = new List<string> { objectPath, "--keep-going" };
+        args.AddRange(extraArgs);
         if (targetBtf != null)
         {
-            psi.ArgumentList.Add("--target-btf");
-            psi.ArgumentList.Add(targetBtf);
+            args.Add("--target-btf");
+            args.Add(targetBtf);
         }
-        Process p;
+        int exit;
+        string stdout, stderr;
         try
         {
-            p = Process.Start(psi)!;
+            (exit, stdout, stderr) = Ebpf.Tests.TestEnvironment.Run(OraclePath, args);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is IOException)
         {
             Assert.Skip($"cannot run {OraclePath}: {e.Message}");
             throw;
         }
-        using (p)
+        bool unprivileged = Environment.UserName != "root" || stderr.Contains("relocation (-1)", StringComparison.Ordinal);
+        if (exit == 3 && unprivileged)
+            Assert.Skip($"core-oracle needs root (or CAP_BPF + CAP_PERFMON) and a working bpf() syscall: libbpf's bpf_object__load failed with EPERM before CO-RE ran ({FirstLine(stderr)})");
+        if (exit == 3)
+            Assert.Skip($"libbpf's bpf_object__load failed before CO-RE relocation for {Path.GetFileName(objectPath)} (core-oracle exit 3): {FirstLine(stderr)}");
+        if (exit != 0)
         {
-            var stderrTask = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            if (!p.WaitForExit(120_000))
-            {
-                p.Kill();
-                Assert.Fail("core-oracle did not finish within 120 s");
-            }
-            string stderr = stderrTask.Result;
-            bool unprivileged = Environment.UserName != "root" || stderr.Contains("relocation (-1)", StringComparison.Ordinal);
-            if (p.ExitCode == 3 && unprivileged)
-                Assert.Skip($"core-oracle needs root (or CAP_BPF + CAP_PERFMON) and a working bpf() syscall: libbpf's bpf_object__load failed with EPERM before CO-RE ran ({FirstLine(stderr)})");
-            if (p.ExitCode == 3)
-                Assert.Skip($"libbpf's bpf_object__load failed before CO-RE relocation for {Path.GetFileName(objectPath)} (core-oracle exit 3): {FirstLine(stderr)}");
-            if (p.ExitCode != 0)
-            {
-                if (stderr.Contains("Operation not permitted", StringComparison.Ordinal) || stderr.Contains("permission", StringComparison.OrdinalIgnoreCase) || Environment.UserName != "root")
-                    Assert.Skip($"core-oracle needs root (or CAP_BPF + CAP_PERFMON) and a working bpf() syscall: exit {p.ExitCode}: {FirstLine(stderr)}");
-                Assert.Fail($"core-oracle failed (exit {p.ExitCode}): {stderr}");
-            }
-            var list = new List<JsonElement>();
-            foreach (var line in stdout.Split('\n'))
-            {
-                if (line.Length == 0) continue;
-                list.Add(JsonDocument.Parse(line).RootElement.Clone());
-            }
-            return list;
+            if (stderr.Contains("Operation not permitted", StringComparison.Ordinal) || stderr.Contains("permission", StringComparison.OrdinalIgnoreCase) || Environment.UserName != "root")
+                Assert.Skip($"core-oracle needs root (or CAP_BPF + CAP_PERFMON) and a working bpf() syscall: exit {exit}: {FirstLine(stderr)}");
+            Assert.Fail($"core-oracle failed (exit {exit}): {stderr}");
         }
+        var list = new List<JsonElement>();
+        foreach (var line in stdout.Split('\n'))
+        {
+            if (line.Length == 0) continue;
+            list.Add(JsonDocument.Parse(line).RootElement.Clone());
+        }
+        return list;
     }
 
     private static string FirstLine(string s)
