@@ -24,6 +24,8 @@ internal static class CliApp
     {
         var root = new RootCommand("dotnet ebpf: inspect eBPF objects and kernel BTF.");
         root.Subcommands.Add(BtfCommand.Create());
+        root.Subcommands.Add(ObjectCommand.Create());
+        root.Subcommands.Add(CoreCommand.Create());
         return root;
     }
 
