@@ -12,7 +12,7 @@ namespace Ebpf.Kernel;
 /// What the running kernel supports, probed on first use and cached for the process (per syscall seam), the way
 /// libbpf's kernel_supports() and cilium/ebpf's features package work.
 /// </summary>
-public sealed class KernelFeatures
+public sealed partial class KernelFeatures
 {
     private static readonly ConditionalWeakTable<Syscalls, KernelFeatures> s_cache = new ConditionalWeakTable<Syscalls, KernelFeatures>();
 
@@ -43,6 +43,28 @@ public sealed class KernelFeatures
         result = _results.GetOrAdd(name, result);
         Logger?.LogDebug("feature probe: {Feature} is {Result}", name, result ? "supported" : "NOT supported");
         return result;
+    }
+
+    private int _permitted; // 0 unknown, 1 yes
+
+    /// <summary>
+    /// Throws the permission error when this process may not use bpf(2) at all, so that callers do not mistake
+    /// a refused probe for a missing kernel feature. Checked once per process (per seam).
+    /// </summary>
+    internal unsafe void EnsureBpfPermitted()
+    {
+        if (_permitted == 1) return;
+        var a = new MapCreateAttr { MapType = (uint)BpfMapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
+        int fd = BpfSys.Call(_sys, BpfCommand.MapCreate, ref a);
+        if (fd >= 0)
+        {
+            _sys.Close(fd);
+            _permitted = 1;
+            return;
+        }
+        if (-fd == Errno.EPERM || -fd == Errno.EACCES || -fd == Errno.ENOSYS)
+            throw BpfSys.Error(BpfCommand.MapCreate, -fd, "(checking that this process may use bpf(2))");
+        _permitted = 1; // some other failure: let the real calls report it
     }
 
     // ------------------------------------------------------------------ BTF
