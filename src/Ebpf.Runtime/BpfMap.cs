@@ -96,6 +96,9 @@ public class BpfMap : IDisposable
 
     internal void SetValueSizeInternal(uint size) => _valueSize = size;
 
+    /// <summary>After creation: the max_entries the kernel actually uses (perf event arrays sized to the CPUs, ring buffers rounded up).</summary>
+    internal void SetMaxEntriesInternal(uint maxEntries) => _maxEntries = maxEntries;
+
     /// <summary>Create the map without BTF key/value types (set when a resize made the BTF description wrong).</summary>
     internal bool DropBtf { get; set; }
 

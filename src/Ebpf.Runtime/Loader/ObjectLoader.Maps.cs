@@ -30,6 +30,7 @@ internal sealed unsafe partial class ObjectLoader
                 var info = new MapInfo();
                 BpfSys.GetInfo(_sys, h, ref info);
                 map.SetHandle(h, info.Id);
+                map.SetMaxEntriesInternal(info.MaxEntries);
                 _log.LogDebug("map '{Map}': created ({Type}, key {Key} B, value {Value} B, max_entries {Max}, flags 0x{Flags:x}), id {Id}",
                     map.Name, map.Type, map.KeySize, map.ValueSize, map.MaxEntries, map.Flags, info.Id);
             }
