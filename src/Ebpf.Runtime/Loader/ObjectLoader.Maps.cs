@@ -116,7 +116,6 @@ internal sealed unsafe partial class ObjectLoader
                 throw new BpfNotSupportedException($"{map.Type} maps", MinimumKernelFor(map.Type), $"map '{map.Name}'");
             return BpfSys.MapCreate(_sys, ref attr, map.Name); // raises the typed error with advice
         }
-        map.MaxEntries = attr.MaxEntries;
         return new BpfHandle(fd, BpfHandleKind.Map, _sys);
     }
 
@@ -237,6 +236,7 @@ internal sealed unsafe partial class ObjectLoader
             throw new BpfException($"map '{map.Name}': the map pinned at '{path}' is incompatible ({diff}); remove the pin (rm {path}) or change the definition");
         }
         map.SetHandle(h, info.Id);
+        map.SetMaxEntriesInternal(info.MaxEntries);
         map.SetPinPath(path);
         _log.LogDebug("map '{Map}': reused the map pinned at {Path} (id {Id})", map.Name, path, info.Id);
         return true;
