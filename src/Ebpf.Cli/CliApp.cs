@@ -26,6 +26,7 @@ internal static class CliApp
         root.Subcommands.Add(BtfCommand.Create());
         root.Subcommands.Add(ObjectCommand.Create());
         root.Subcommands.Add(CoreCommand.Create());
+        root.Subcommands.Add(GenCommand.Create());
         return root;
     }
 
