@@ -53,8 +53,25 @@ public sealed class BpfNotSupportedException : BpfException
         MinimumKernel = minimumKernel;
     }
 
+    private BpfNotSupportedException(string feature, string message, bool configuration)
+        : base(message)
+    {
+        Feature = feature;
+        MinimumKernel = string.Empty;
+        IsConfiguration = configuration;
+    }
+
+    /// <summary>
+    /// The kernel is recent enough but was built or booted without the feature (CONFIG_KPROBES is not set, "bpf" is
+    /// not in lsm=): <paramref name="message"/> says which.
+    /// </summary>
+    public static BpfNotSupportedException Configuration(string feature, string message) => new BpfNotSupportedException(feature, message, true);
+
     public string Feature { get; }
+    /// <summary>The first Linux version with the feature; empty when the kernel's configuration is what lacks it.</summary>
     public string MinimumKernel { get; }
+    /// <summary>True when the kernel's build or boot configuration, not its version, lacks the feature.</summary>
+    public bool IsConfiguration { get; }
 }
 
 /// <summary>

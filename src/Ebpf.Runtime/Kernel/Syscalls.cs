@@ -55,6 +55,32 @@ internal abstract unsafe class Syscalls
     public abstract int EventFdWrite(int fd, ulong value);
     public abstract int SetSockOpt(int fd, int level, int name, void* value, uint length);
     public abstract int Open(string path, int flags);
+
+    // Added for attaching programs and reading events. Virtual, not abstract: a test double that does not override
+    // one of these gets -ENOSYS (or null) instead of reaching the real kernel.
+
+    /// <summary>read(2): bytes read, or -errno.</summary>
+    public virtual int Read(int fd, void* buffer, int count) => -Errno.ENOSYS;
+    /// <summary>socket(2) (CLOEXEC is added): the descriptor, or -errno.</summary>
+    public virtual int Socket(int domain, int type, int protocol) => -Errno.ENOSYS;
+    /// <summary>bind(2): 0 or -errno.</summary>
+    public virtual int Bind(int fd, void* address, uint length) => -Errno.ENOSYS;
+    /// <summary>sendto(2): bytes sent, or -errno.</summary>
+    public virtual int SendTo(int fd, void* buffer, int length, int flags, void* address, uint addressLength) => -Errno.ENOSYS;
+    /// <summary>recv(2): bytes received, or -errno.</summary>
+    public virtual int Recv(int fd, void* buffer, int length, int flags) => -Errno.ENOSYS;
+    /// <summary>if_nametoindex(3): the index, or -errno (-ENODEV when there is no such interface).</summary>
+    public virtual int IfNameToIndex(string name) => -Errno.ENOSYS;
+    /// <summary>Reads a kernel text file (sysfs, tracefs, procfs); null with <paramref name="errno"/> when it cannot.</summary>
+    public virtual string? ReadTextFile(string path, out int errno)
+    {
+        errno = Errno.ENOSYS;
+        return null;
+    }
+    /// <summary>Writes (or appends) to a kernel control file such as tracefs kprobe_events: 0 or -errno.</summary>
+    public virtual int WriteTextFile(string path, string text, bool append) => -Errno.ENOSYS;
+    /// <summary>Whether a file or directory exists.</summary>
+    public virtual bool PathExists(string path) => false;
 }
 
 /// <summary>The real kernel, through libc.</summary>
@@ -85,7 +111,9 @@ internal sealed unsafe class LinuxSyscalls : Syscalls
     public override int Bpf(BpfCommand cmd, void* attr, int size)
     {
         if (s_bpfNr < 0) return -Errno.ENOSYS;
-        return Result(Libc.SyscallBpf(s_bpfNr, (int)cmd, attr, (uint)size));
+        // syscall(2) returns -1 and sets errno on failure: read errno only then (see Libc.SyscallBpfNoErrno).
+        long r = Libc.SyscallBpfNoErrno(s_bpfNr, (int)cmd, attr, (uint)size);
+        return r >= 0 ? (int)r : -Marshal.GetLastSystemError();
     }
 
     public override int PerfEventOpen(void* attr, int pid, int cpu, int groupFd, ulong flags)
@@ -152,4 +180,29 @@ internal sealed unsafe class LinuxSyscalls : Syscalls
         Result(Libc.SetSockOpt(fd, level, name, value, length));
 
     public override int Open(string path, int flags) => Result(Libc.Open(path, flags | Libc.O_CLOEXEC, 0));
+
+    public override int Read(int fd, void* buffer, int count) => (int)Result(Libc.Read(fd, buffer, (nuint)count));
+
+    public override int Socket(int domain, int type, int protocol) => Result(Libc.Socket(domain, type | Libc.SOCK_CLOEXEC, protocol));
+
+    public override int Bind(int fd, void* address, uint length) => Result(Libc.Bind(fd, address, length));
+
+    public override int SendTo(int fd, void* buffer, int length, int flags, void* address, uint addressLength) =>
+        (int)Result(Libc.SendTo(fd, buffer, (nuint)length, flags, address, addressLength));
+
+    public override int Recv(int fd, void* buffer, int length, int flags) => (int)Result(Libc.Recv(fd, buffer, (nuint)length, flags));
+
+    public override int IfNameToIndex(string name)
+    {
+        uint index = Libc.IfNameToIndex(name);
+        if (index != 0) return (int)index;
+        int errno = Marshal.GetLastPInvokeError();
+        return -(errno == 0 ? Errno.ENODEV : errno);
+    }
+
+    public override string? ReadTextFile(string path, out int errno) => KernelFiles.Read(path, out errno);
+
+    public override int WriteTextFile(string path, string text, bool append) => KernelFiles.Write(path, text, append);
+
+    public override bool PathExists(string path) => System.IO.File.Exists(path) || System.IO.Directory.Exists(path);
 }

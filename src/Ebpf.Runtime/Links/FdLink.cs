@@ -3,7 +3,10 @@ using Ebpf.Kernel;
 
 namespace Ebpf;
 
-/// <summary>A kernel bpf_link object (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN): can be pinned, updated and detached.</summary>
+/// <summary>
+/// A kernel bpf_link object (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN): can be pinned, updated and detached. The
+/// typed links (<see cref="XdpLink"/>, <see cref="TcxLink"/>, <see cref="CgroupLink"/>, ...) derive from it.
+/// </summary>
 public class FdLink : BpfLink
 {
     private readonly string _target;
@@ -20,18 +23,21 @@ public class FdLink : BpfLink
     public override string Target => _target;
 
     /// <summary>Kernel id of the link (as `bpftool link` lists it).</summary>
-    public uint Id
+    public uint Id => GetInfo().Id;
+
+    /// <summary>The kernel's kind of link (bpf_link_type).</summary>
+    public BpfLinkType LinkType => (BpfLinkType)GetInfo().Type;
+
+    internal LinkInfo GetInfo()
     {
-        get
-        {
-            var info = new LinkInfo();
-            BpfSys.GetInfo(Program.Syscalls, Handle, ref info);
-            return info.Id;
-        }
+        var info = new LinkInfo();
+        BpfSys.GetInfo(Program.Syscalls, Handle, ref info);
+        return info;
     }
 
     public override void Pin(string path)
     {
+        if (path is null) throw new ArgumentNullException(nameof(path));
         BpfSys.ObjPin(Program.Syscalls, Handle, path);
         PinPath = path;
     }
@@ -44,18 +50,26 @@ public class FdLink : BpfLink
         if (r < 0)
             throw BpfSys.Error(BpfCommand.LinkUpdate, -r, $"of link {Target}",
                 -r == Errno.EINVAL ? $"program '{program.Name}' ({program.Type}) cannot replace '{Program.Name}' on this link (same type and attach type needed)" :
-                -r == Errno.EOPNOTSUPP ? "this kind of link does not support replacing its program" : null);
+                -r == Errno.EOPNOTSUPP || -r == Errno.ENOTSUPP ? $"a {GetType().Name} cannot replace its program; detach it and attach the new program" : null);
         SetProgram(program);
     }
 
     public override unsafe void Detach()
     {
+        if (Handle.IsClosed)
+            return;
         var a = new LinkDetachAttr { LinkFd = (uint)Handle.Fd };
         int r = BpfSys.Call(Program.Syscalls, BpfCommand.LinkDetach, ref a);
-        if (r < 0 && -r != Errno.EOPNOTSUPP)
+        if (r >= 0)
+            return;
+        if (-r != Errno.EOPNOTSUPP && -r != Errno.ENOTSUPP && -r != Errno.EINVAL)
             throw BpfSys.Error(BpfCommand.LinkDetach, -r, $"of link {Target}");
-        if (r < 0)
-            Dispose(); // kernels/links without BPF_LINK_DETACH: closing the last reference detaches
+        // Kernels or link kinds without BPF_LINK_DETACH (raw tracepoints, tracing, perf links): the program is
+        // detached when the last reference goes, which is ours unless the link is pinned.
+        if (PinPath != null)
+            throw BpfSys.Error(BpfCommand.LinkDetach, -r, $"of link {Target}",
+                $"this kind of link cannot be detached while it is pinned at '{PinPath}'; Unpin() it, then Dispose()");
+        Dispose();
     }
 
     protected override void Release() => Handle.Dispose();
@@ -68,7 +82,7 @@ public class FdLink : BpfLink
 public class PerfEventLink : BpfLink
 {
     private readonly string _target;
-    private readonly Action? _cleanup;
+    private Action? _cleanup;
 
     internal PerfEventLink(BpfProgram program, BpfHandle perfEvent, BpfHandle? link, string target, Action? cleanup = null) : base(program)
     {
@@ -78,14 +92,18 @@ public class PerfEventLink : BpfLink
         _cleanup = cleanup;
     }
 
+    /// <summary>The perf event's descriptor.</summary>
     public BpfHandle PerfEvent { get; }
     /// <summary>The bpf_link, when the kernel supports perf links; null when attached by ioctl.</summary>
     public BpfHandle? LinkHandle { get; }
+    /// <summary>Whether the program is held by a kernel bpf_link (5.15+), which can be pinned.</summary>
+    public bool IsKernelLink => LinkHandle != null;
 
     public override string Target => _target;
 
     public override void Pin(string path)
     {
+        if (path is null) throw new ArgumentNullException(nameof(path));
         if (LinkHandle == null)
             throw new NotSupportedException($"{Target}: attached without a bpf_link (kernel before 5.15), so it cannot be pinned");
         BpfSys.ObjPin(Program.Syscalls, LinkHandle, path);
@@ -94,7 +112,9 @@ public class PerfEventLink : BpfLink
 
     public override void Detach()
     {
-        if (LinkHandle != null)
+        if (PerfEvent.IsClosed)
+            return;
+        if (LinkHandle != null && !LinkHandle.IsClosed)
         {
             unsafe
             {
@@ -103,6 +123,8 @@ public class PerfEventLink : BpfLink
             }
         }
         Program.Syscalls.Ioctl(PerfEvent.Fd, PerfEventAttr.IocDisable, 0);
+        if (PinPath == null)
+            Dispose(); // also removes a tracefs probe this link created
     }
 
     protected override void Release()
@@ -116,7 +138,8 @@ public class PerfEventLink : BpfLink
         }
         finally
         {
-            _cleanup?.Invoke();
+            var cleanup = System.Threading.Interlocked.Exchange(ref _cleanup, null);
+            cleanup?.Invoke();
         }
     }
 }

@@ -1,0 +1,387 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Ebpf.Interop;
+using Ebpf.Kernel;
+using Ebpf.Loader;
+
+namespace Ebpf;
+
+/// <summary>Receives a perf buffer sample without copying (unless it wrapped around the ring's end); valid only during the call.</summary>
+public delegate void PerfBufferCallback(int cpu, ReadOnlySpan<byte> data);
+
+/// <summary>Receives a perf buffer sample viewed as a <typeparamref name="T"/>.</summary>
+public delegate void PerfBufferEventHandler<T>(int cpu, ref readonly T value) where T : unmanaged;
+
+/// <summary>Told how many samples a CPU's ring dropped because it was full.</summary>
+public delegate void PerfBufferLostCallback(int cpu, ulong lost);
+
+/// <summary>
+/// Reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY the way libbpf's perf_buffer does: one BPF-output perf event per CPU,
+/// each with its own memory-mapped ring, registered in the map at the CPU's index and watched by one epoll set.
+/// Samples are handed over in place (records that wrap around a ring's end are first copied to a buffer the
+/// reader keeps), lost-sample records are counted and reported, and nothing is allocated per sample.
+/// </summary>
+public sealed unsafe class PerfBufferReader : IDisposable
+{
+    private const uint PERF_RECORD_LOST = 2, PERF_RECORD_SAMPLE = 9;
+    private const ulong PERF_SAMPLE_RAW = 1UL << 10;
+    private const int DataHeadOffset = 1024, DataTailOffset = 1032;
+
+    private sealed class CpuRing
+    {
+        public int Cpu;
+        public BpfHandle Event = null!;
+        public byte* Base;      // the mmap: metadata page, then data pages
+        public byte* Data;
+        public ulong Mask;
+        public nuint MapLength;
+    }
+
+    private readonly Syscalls _sys;
+    private readonly CpuRing[] _rings;
+    private readonly EventWaiter _waiter;
+    private readonly int _pageSize;
+    private byte[] _scratch = new byte[256];
+    private long _lost;
+    private int _asyncReaders;
+
+    /// <summary>
+    /// Opens one ring of <paramref name="pagesPerCpu"/> pages (a power of two) per online CPU and installs them
+    /// in <paramref name="map"/>. <paramref name="wakeupEvents"/>: samples per wake-up (1: every sample).
+    /// </summary>
+    public PerfBufferReader(BpfMap map, int pagesPerCpu = 64, int wakeupEvents = 1)
+    {
+        if (map is null) throw new ArgumentNullException(nameof(map));
+        if (map.Type != BpfMapType.PerfEventArray)
+            throw new ArgumentException($"map '{map.Name}' is a {map.Type} map; a perf buffer reader needs a BPF_MAP_TYPE_PERF_EVENT_ARRAY map", nameof(map));
+        if (pagesPerCpu <= 0 || (pagesPerCpu & (pagesPerCpu - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(pagesPerCpu), pagesPerCpu, "the page count per CPU must be a power of two");
+        if (wakeupEvents <= 0) throw new ArgumentOutOfRangeException(nameof(wakeupEvents));
+        Map = map;
+        _sys = map.Syscalls;
+        _pageSize = Environment.SystemPageSize;
+        PagesPerCpu = pagesPerCpu;
+        var rings = new List<CpuRing>();
+        _waiter = new EventWaiter(_sys, $"perf buffer '{map.Name}'", ReleaseRings);
+        _rings = Array.Empty<CpuRing>();
+        try
+        {
+            foreach (int cpu in KernelInfo.OnlineCpus())
+            {
+                if ((uint)cpu >= map.MaxEntries) continue;
+                var ring = OpenCpu(cpu, pagesPerCpu, wakeupEvents);
+                rings.Add(ring);
+                _rings = rings.ToArray();
+                _waiter.Add(ring.Event.Fd, (ulong)(rings.Count - 1), $"the perf buffer of cpu {cpu}");
+                int key = cpu, value = ring.Event.Fd;
+                int r = map.UpdateRaw(&key, &value, 0);
+                if (r < 0)
+                    throw new BpfSyscallException("BPF_MAP_UPDATE_ELEM", BpfCommand.MapUpdateElem, -r,
+                        $"installing cpu {cpu}'s perf buffer in map '{map.Name}' failed: {Errno.Name(-r)} ({Errno.Describe(-r)})");
+            }
+            if (rings.Count == 0)
+                throw new BpfException($"perf event array '{map.Name}' has {map.MaxEntries} entries, fewer than any online CPU's index");
+        }
+        catch
+        {
+            _waiter.Dispose();
+            throw;
+        }
+    }
+
+    private CpuRing OpenCpu(int cpu, int pages, int wakeupEvents)
+    {
+        var attr = new PerfEventAttr
+        {
+            Type = PerfEventAttr.TypeSoftware,
+            Size = (uint)sizeof(PerfEventAttr),
+            Config = PerfEventAttr.SoftwareBpfOutput,
+            SampleType = PERF_SAMPLE_RAW,
+            SamplePeriodOrFreq = 1,
+            WakeupEventsOrWatermark = (uint)wakeupEvents,
+        };
+        int fd = _sys.PerfEventOpen(&attr, -1, cpu, -1, PerfEventAttr.PERF_FLAG_FD_CLOEXEC);
+        if (fd < 0)
+            throw new BpfSyscallException("perf_event_open", null, -fd, $"opening the BPF output event of cpu {cpu} for perf buffer '{Map.Name}' failed: {Errno.Name(-fd)} ({Errno.Describe(-fd)})" +
+                (-fd == Errno.EACCES || -fd == Errno.EPERM ? "; perf buffers need root or CAP_PERFMON (see /proc/sys/kernel/perf_event_paranoid)" : string.Empty));
+        var handle = new BpfHandle(fd, BpfHandleKind.PerfEvent, _sys);
+        nuint len = (nuint)((pages + 1) * _pageSize);
+        void* p = _sys.Mmap(null, len, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0, out int errno);
+        if (p == null)
+        {
+            handle.Dispose();
+            throw new BpfSyscallException("mmap", null, errno, $"mapping cpu {cpu}'s perf buffer ({pages} pages) failed: {Errno.Name(errno)} ({Errno.Describe(errno)})" +
+                (errno == Errno.EPERM || errno == Errno.ENOMEM ? "; the perf mlock limit (kernel.perf_event_mlock_kb) or RLIMIT_MEMLOCK is exhausted: use fewer pages per CPU" : string.Empty));
+        }
+        int r = _sys.Ioctl(fd, PerfEventAttr.IocEnable, 0);
+        if (r < 0)
+        {
+            _sys.Munmap(p, len);
+            handle.Dispose();
+            throw new BpfSyscallException("ioctl(PERF_EVENT_IOC_ENABLE)", null, -r, $"enabling cpu {cpu}'s perf buffer failed: {Errno.Name(-r)}");
+        }
+        return new CpuRing { Cpu = cpu, Event = handle, Base = (byte*)p, Data = (byte*)p + _pageSize, Mask = (ulong)(pages * _pageSize) - 1, MapLength = len };
+    }
+
+    public BpfMap Map { get; }
+    public int PagesPerCpu { get; }
+    /// <summary>The CPUs with a ring.</summary>
+    public IReadOnlyList<int> Cpus
+    {
+        get
+        {
+            var l = new int[_rings.Length];
+            for (int i = 0; i < l.Length; i++) l[i] = _rings[i].Cpu;
+            return l;
+        }
+    }
+
+    /// <summary>Samples the kernel dropped because a ring was full, over the reader's life.</summary>
+    public long LostSamples => Interlocked.Read(ref _lost);
+
+    /// <summary>Called with each lost-sample record (optional; the total is in <see cref="LostSamples"/>).</summary>
+    public PerfBufferLostCallback? LostCallback { get; set; }
+
+    public bool IsDisposed => _waiter.IsDisposed;
+
+    // ------------------------------------------------------------------ reading
+
+    private interface ISampleHandler
+    {
+        void Handle(int cpu, ReadOnlySpan<byte> data);
+    }
+
+    private readonly struct DelegateSink : ISampleHandler
+    {
+        private readonly PerfBufferCallback _cb;
+        public DelegateSink(PerfBufferCallback cb) => _cb = cb;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Handle(int cpu, ReadOnlySpan<byte> data) => _cb(cpu, data);
+    }
+
+    private readonly struct TypedSink<T> : ISampleHandler where T : unmanaged
+    {
+        private readonly PerfBufferEventHandler<T> _cb;
+        private readonly string _map;
+        public TypedSink(PerfBufferEventHandler<T> cb, string map)
+        {
+            _cb = cb;
+            _map = map;
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Handle(int cpu, ReadOnlySpan<byte> data)
+        {
+            if (data.Length < sizeof(T))
+                throw new BpfException($"a sample of {data.Length} bytes in perf buffer '{_map}' is shorter than {typeof(T).Name} ({sizeof(T)} bytes): the type does not match what the BPF program outputs");
+            T copy = Unsafe.ReadUnaligned<T>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(data)); // samples are only 4-byte aligned
+            _cb(cpu, in copy);
+        }
+    }
+
+    private int ConsumeRing<TSink>(CpuRing ring, ref TSink sink) where TSink : struct, ISampleHandler
+    {
+        ulong* headPtr = (ulong*)(ring.Base + DataHeadOffset);
+        ulong* tailPtr = (ulong*)(ring.Base + DataTailOffset);
+        ulong head = Volatile.Read(ref *headPtr);
+        ulong tail = *tailPtr;
+        if (head == tail) return 0;
+        ulong size = ring.Mask + 1;
+        int count = 0;
+        try
+        {
+            while (tail != head)
+            {
+                ulong off = tail & ring.Mask;
+                byte* rec = ring.Data + off;
+                // the 8-byte header never straddles the end (records are 8-byte aligned)
+                uint type = *(uint*)rec;
+                ushort recSize = *(ushort*)(rec + 6);
+                if (recSize < 8 || recSize > head - tail)
+                    throw new BpfException($"perf buffer '{Map.Name}' of cpu {ring.Cpu} is corrupt: a record of {recSize} bytes at position {tail} (head {head})");
+                byte* body = rec;
+                if (off + recSize > size)
+                {
+                    // wrapped: copy both parts into the scratch buffer
+                    if (_scratch.Length < recSize) _scratch = new byte[Math.Max(recSize, _scratch.Length * 2)];
+                    int first = (int)(size - off);
+                    fixed (byte* s = _scratch)
+                    {
+                        Buffer.MemoryCopy(rec, s, first, first);
+                        Buffer.MemoryCopy(ring.Data, s + first, recSize - first, recSize - first);
+                        body = s;
+                        count += Dispatch(ring, type, body, recSize, ref sink);
+                    }
+                }
+                else
+                {
+                    count += Dispatch(ring, type, body, recSize, ref sink);
+                }
+                tail += recSize;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref *tailPtr, tail);
+        }
+        return count;
+    }
+
+    private int Dispatch<TSink>(CpuRing ring, uint type, byte* rec, int recSize, ref TSink sink) where TSink : struct, ISampleHandler
+    {
+        if (type == PERF_RECORD_SAMPLE && recSize >= 12)
+        {
+            uint rawSize = *(uint*)(rec + 8);
+            if (rawSize > (uint)(recSize - 12))
+                throw new BpfException($"perf buffer '{Map.Name}' of cpu {ring.Cpu}: a sample claims {rawSize} bytes in a {recSize}-byte record");
+            sink.Handle(ring.Cpu, new ReadOnlySpan<byte>(rec + 12, (int)rawSize));
+            return 1;
+        }
+        if (type == PERF_RECORD_LOST && recSize >= 24)
+        {
+            ulong lost = *(ulong*)(rec + 16);
+            Interlocked.Add(ref _lost, (long)lost);
+            LostCallback?.Invoke(ring.Cpu, lost);
+        }
+        return 0;
+    }
+
+    private int ConsumeAll<TSink>(ref TSink sink) where TSink : struct, ISampleHandler
+    {
+        int n = 0;
+        foreach (var r in _rings) n += ConsumeRing(r, ref sink);
+        return n;
+    }
+
+    /// <summary>Hands every waiting sample of every CPU to <paramref name="callback"/>; never blocks. Returns the samples handled.</summary>
+    public int Consume(PerfBufferCallback callback)
+    {
+        if (callback is null) throw new ArgumentNullException(nameof(callback));
+        var sink = new DelegateSink(callback);
+        return Run(ref sink, 0);
+    }
+
+    /// <summary>Hands every waiting sample to <paramref name="handler"/> as a <typeparamref name="T"/>.</summary>
+    public int Consume<T>(PerfBufferEventHandler<T> handler) where T : unmanaged
+    {
+        if (handler is null) throw new ArgumentNullException(nameof(handler));
+        var sink = new TypedSink<T>(handler, Map.Name);
+        return Run(ref sink, 0);
+    }
+
+    /// <summary>Consumes waiting samples, or waits up to <paramref name="timeoutMs"/> (-1: for ever) for some. Returns the samples handled (0 on timeout or disposal).</summary>
+    public int Poll(PerfBufferCallback callback, int timeoutMs = -1)
+    {
+        if (callback is null) throw new ArgumentNullException(nameof(callback));
+        var sink = new DelegateSink(callback);
+        return Run(ref sink, timeoutMs);
+    }
+
+    /// <summary>Like <see cref="Poll(PerfBufferCallback, int)"/>, with each sample as a <typeparamref name="T"/>.</summary>
+    public int Poll<T>(PerfBufferEventHandler<T> handler, int timeoutMs = -1) where T : unmanaged
+    {
+        if (handler is null) throw new ArgumentNullException(nameof(handler));
+        var sink = new TypedSink<T>(handler, Map.Name);
+        return Run(ref sink, timeoutMs);
+    }
+
+    private int Run<TSink>(ref TSink sink, int timeoutMs) where TSink : struct, ISampleHandler
+    {
+        if (!_waiter.Enter()) return 0;
+        try
+        {
+            int n = ConsumeAll(ref sink);
+            if (n > 0 || timeoutMs == 0) return n;
+            Span<EpollResult> ready = stackalloc EpollResult[Math.Min(_rings.Length + 1, 64)];
+            while (true)
+            {
+                int got = _waiter.Wait(ready, timeoutMs);
+                if (_waiter.IsDisposed) return 0;
+                if (got == 0) return ConsumeAll(ref sink);
+                bool woken = false;
+                for (int i = 0; i < got; i++)
+                {
+                    ulong token = ready[i].Data;
+                    if (token == EventWaiter.WakeToken) { woken = true; _waiter.DrainWake(); continue; }
+                    if (token < (ulong)_rings.Length) n += ConsumeRing(_rings[(int)token], ref sink);
+                }
+                if (n > 0 || woken) return n;
+            }
+        }
+        finally
+        {
+            _waiter.Exit();
+        }
+    }
+
+    private struct Collector<T> : ISampleHandler where T : unmanaged
+    {
+        public Queue<(int, T)> Queue;
+        public string Map;
+        public void Handle(int cpu, ReadOnlySpan<byte> data)
+        {
+            if (data.Length < sizeof(T))
+                throw new BpfException($"a sample of {data.Length} bytes in perf buffer '{Map}' is shorter than {typeof(T).Name} ({sizeof(T)} bytes)");
+            Queue.Enqueue((cpu, Unsafe.ReadUnaligned<T>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(data))));
+        }
+    }
+
+    /// <summary>
+    /// Streams samples as (cpu, value) pairs until cancellation (OperationCanceledException) or disposal (the
+    /// sequence ends). Samples are staged in a queue the enumeration reuses, so steady-state reading allocates nothing.
+    /// </summary>
+    public async IAsyncEnumerable<(int Cpu, T Value)> ReadAllAsync<T>([EnumeratorCancellation] CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        if (Interlocked.Exchange(ref _asyncReaders, 1) != 0)
+            throw new InvalidOperationException($"perf buffer '{Map.Name}' is already being read asynchronously");
+        try
+        {
+            using var registration = cancellationToken.UnsafeRegister(static s => ((EventWaiter)s!).Wake(), _waiter);
+            var collector = new Collector<T> { Queue = new Queue<(int, T)>(), Map = Map.Name };
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                while (collector.Queue.Count > 0)
+                {
+                    yield return collector.Queue.Dequeue();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                if (Run(ref collector, 0) > 0)
+                    continue;
+                if (_waiter.IsDisposed)
+                    yield break;
+                if (!await _waiter.WaitAsync().ConfigureAwait(false))
+                    yield break;
+                if (cancellationToken.IsCancellationRequested)
+                    _waiter.DrainWake();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _asyncReaders, 0);
+        }
+    }
+
+    private void ReleaseRings()
+    {
+        foreach (var r in _rings)
+        {
+            int key = r.Cpu;
+            if (Map.IsLoaded)
+                Map.DeleteRaw(&key);
+            if (r.Base != null)
+            {
+                _sys.Ioctl(r.Event.Fd, PerfEventAttr.IocDisable, 0);
+                _sys.Munmap(r.Base, r.MapLength);
+                r.Base = null;
+            }
+            r.Event.Dispose();
+        }
+    }
+
+    /// <summary>Removes the rings from the map, unmaps and closes them (once no thread is reading) and wakes any waiter.</summary>
+    public void Dispose() => _waiter.Dispose();
+
+    public override string ToString() => $"perf buffer reader of '{Map.Name}' ({_rings.Length} CPUs x {PagesPerCpu} pages)";
+}

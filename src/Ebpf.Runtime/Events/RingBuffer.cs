@@ -1,0 +1,238 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Ebpf.Interop;
+using Ebpf.Kernel;
+
+namespace Ebpf;
+
+/// <summary>Receives ring buffer records without copying: <paramref name="data"/> points into the mapped ring and is valid only during the call.</summary>
+public delegate void RingBufferCallback(ReadOnlySpan<byte> data);
+
+/// <summary>Receives a ring buffer record viewed as a <typeparamref name="T"/> in place (valid only during the call).</summary>
+public delegate void RingBufferEventHandler<T>(ref readonly T value) where T : unmanaged;
+
+/// <summary>
+/// A record handler the reader's loop is specialised for (a struct: its <see cref="Handle"/> is inlined into the
+/// loop, no delegate call per record). Return false to stop the batch after this record.
+/// </summary>
+public interface IRingBufferHandler
+{
+    bool Handle(ReadOnlySpan<byte> data);
+}
+
+/// <summary>
+/// One BPF_MAP_TYPE_RINGBUF mapped the way libbpf maps it: the consumer page read-write, the producer page and
+/// twice the data area read-only (the kernel maps the data pages twice in a row, so a record that wraps around the
+/// end is still contiguous in memory). Positions are read with acquire and written with release semantics; the
+/// consumer position is published once per batch.
+/// </summary>
+internal sealed unsafe class RingBuffer
+{
+    private const uint BusyBit = 1u << 31;
+    private const uint DiscardBit = 1u << 30;
+    private const int HeaderSize = 8;
+
+    private readonly Syscalls _sys;
+    private byte* _consumerPage;
+    private byte* _producerPage;
+    private byte* _data;
+    private readonly ulong _mask;
+    private readonly nuint _pageSize;
+    private readonly nuint _producerLength;
+    private ulong _consumed; // our copy of consumer_pos (we are its only writer)
+
+    public RingBuffer(BpfMap map)
+    {
+        if (map is null) throw new ArgumentNullException(nameof(map));
+        if (map.Type != BpfMapType.Ringbuf)
+            throw new ArgumentException($"map '{map.Name}' is a {map.Type} map; a ring buffer reader needs a BPF_MAP_TYPE_RINGBUF map", nameof(map));
+        Map = map;
+        _sys = map.Syscalls;
+        Size = map.MaxEntries;
+        if (Size == 0 || (Size & (Size - 1)) != 0)
+            throw new ArgumentException($"ring buffer '{map.Name}' has size {Size}, which is not a power of two", nameof(map));
+        _mask = Size - 1;
+        _pageSize = (nuint)Environment.SystemPageSize;
+        _producerLength = _pageSize + 2 * (nuint)Size;
+        var h = map.Handle;
+        void* cons = _sys.Mmap(null, _pageSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, h.Fd, 0, out int e1);
+        if (cons == null)
+            throw new BpfSyscallException("mmap", null, e1, $"mapping the consumer page of ring buffer '{map.Name}' failed: {Errno.Name(e1)} ({Errno.Describe(e1)})");
+        void* prod = _sys.Mmap(null, _producerLength, Libc.PROT_READ, Libc.MAP_SHARED, h.Fd, (long)_pageSize, out int e2);
+        if (prod == null)
+        {
+            _sys.Munmap(cons, _pageSize);
+            throw new BpfSyscallException("mmap", null, e2, $"mapping the data of ring buffer '{map.Name}' ({Size} bytes, mapped twice) failed: {Errno.Name(e2)} ({Errno.Describe(e2)})" +
+                (e2 == Errno.ENOMEM ? "; the address space or RLIMIT_MEMLOCK is exhausted" : string.Empty));
+        }
+        _consumerPage = (byte*)cons;
+        _producerPage = (byte*)prod;
+        _data = (byte*)prod + _pageSize;
+        _consumed = Volatile.Read(ref *(ulong*)_consumerPage);
+    }
+
+    public BpfMap Map { get; }
+    /// <summary>Size of the data area in bytes.</summary>
+    public uint Size { get; }
+    public int Fd => Map.Fd;
+
+    /// <summary>Bytes produced but not consumed yet.</summary>
+    public long Pending => (long)(Volatile.Read(ref *(ulong*)_producerPage) - _consumed);
+
+    /// <summary>Whether records are waiting.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool HasData() => Volatile.Read(ref *(ulong*)_producerPage) != _consumed;
+
+    /// <summary>
+    /// Hands every committed record to <paramref name="handler"/> (up to <paramref name="max"/>), skipping
+    /// discarded ones, stopping at the first record still being written. Returns the number handed over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int Consume<THandler>(ref THandler handler, int max) where THandler : struct, IRingBufferHandler
+    {
+        byte* data = _data;
+        ulong mask = _mask;
+        ulong* producerPos = (ulong*)_producerPage;
+        ulong cons = _consumed;
+        int count = 0;
+        try
+        {
+            while (true)
+            {
+                ulong prod = Volatile.Read(ref *producerPos);
+                if (prod == cons)
+                    break;
+                while (cons < prod)
+                {
+                    byte* hdr = data + (cons & mask);
+                    uint len = Volatile.Read(ref *(uint*)hdr);
+                    if ((len & BusyBit) != 0)
+                        goto done;
+                    uint size = len & ~DiscardBit;
+                    ulong total = (size + HeaderSize + 7) & ~7UL;
+                    if (total > prod - cons)
+                        throw Corrupt(size, cons, prod);
+                    cons += total;
+                    if ((len & DiscardBit) == 0)
+                    {
+                        count++;
+                        if (!handler.Handle(new ReadOnlySpan<byte>(hdr + HeaderSize, (int)size)) || count >= max)
+                            goto done;
+                    }
+                }
+                // Publish the batch, then look again: records committed meanwhile were not signalled (the
+                // kernel only wakes us up for a record at the consumer position we had published).
+                Volatile.Write(ref *(ulong*)_consumerPage, cons);
+                _consumed = cons;
+            }
+        done:;
+        }
+        finally
+        {
+            if (cons != _consumed)
+            {
+                Volatile.Write(ref *(ulong*)_consumerPage, cons);
+                _consumed = cons;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Copies the next committed record as a <typeparamref name="T"/> and consumes it; false when none is ready.</summary>
+    public bool TryRead<T>(out T value) where T : unmanaged
+    {
+        while (true)
+        {
+            ulong prod = Volatile.Read(ref *(ulong*)_producerPage);
+            ulong cons = _consumed;
+            if (cons >= prod)
+            {
+                value = default;
+                return false;
+            }
+            byte* hdr = _data + (cons & _mask);
+            uint len = Volatile.Read(ref *(uint*)hdr);
+            if ((len & BusyBit) != 0)
+            {
+                value = default;
+                return false;
+            }
+            uint size = len & ~DiscardBit;
+            ulong total = (size + HeaderSize + 7) & ~7UL;
+            if (total > prod - cons)
+                throw Corrupt(size, cons, prod);
+            bool discarded = (len & DiscardBit) != 0;
+            if (!discarded && size < (uint)sizeof(T))
+            {
+                Commit(cons + total);
+                throw ShortRecord<T>(size);
+            }
+            value = discarded ? default : Unsafe.ReadUnaligned<T>(hdr + HeaderSize);
+            Commit(cons + total);
+            if (!discarded)
+                return true;
+        }
+    }
+
+    private void Commit(ulong cons)
+    {
+        Volatile.Write(ref *(ulong*)_consumerPage, cons);
+        _consumed = cons;
+    }
+
+    private Exception Corrupt(uint size, ulong cons, ulong prod) =>
+        new BpfException($"ring buffer '{Map.Name}' is corrupt: the record at position {cons} claims {size} bytes, but only {prod - cons} bytes were produced (ring size {Size})");
+
+    internal Exception ShortRecord<T>(uint size) where T : unmanaged =>
+        new BpfException($"a record of {size} bytes in ring buffer '{Map.Name}' is shorter than {typeof(T).Name} ({sizeof(T)} bytes): the type does not match what the BPF program submits");
+
+    public void Unmap()
+    {
+        if (_producerPage != null)
+        {
+            _sys.Munmap(_producerPage, _producerLength);
+            _producerPage = null;
+            _data = null;
+        }
+        if (_consumerPage != null)
+        {
+            _sys.Munmap(_consumerPage, _pageSize);
+            _consumerPage = null;
+        }
+    }
+}
+
+/// <summary>Adapters from the public callback shapes to the struct handlers the loop is specialised for.</summary>
+internal readonly struct DelegateHandler : IRingBufferHandler
+{
+    private readonly RingBufferCallback _callback;
+    public DelegateHandler(RingBufferCallback callback) => _callback = callback;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Handle(ReadOnlySpan<byte> data)
+    {
+        _callback(data);
+        return true;
+    }
+}
+
+internal readonly unsafe struct TypedHandler<T> : IRingBufferHandler where T : unmanaged
+{
+    private readonly RingBufferEventHandler<T> _callback;
+    private readonly RingBuffer _ring;
+    public TypedHandler(RingBufferEventHandler<T> callback, RingBuffer ring)
+    {
+        _callback = callback;
+        _ring = ring;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Handle(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < sizeof(T))
+            throw _ring.ShortRecord<T>((uint)data.Length);
+        _callback(in Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(data)));
+        return true;
+    }
+}

@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Ebpf.Kernel;
+
+namespace Ebpf;
+
+/// <summary>
+/// Several ring buffers behind one epoll set, each with its own callback (libbpf's ring_buffer__add): one thread
+/// waits for all of them and consumes the rings that have records. Rings are added before polling starts.
+/// </summary>
+public sealed class RingBufferPoller : IDisposable
+{
+    private abstract class Entry
+    {
+        protected Entry(RingBuffer ring) => Ring = ring;
+        public RingBuffer Ring { get; }
+        public abstract int Consume();
+    }
+
+    private sealed class DelegateEntry : Entry
+    {
+        private DelegateHandler _handler;
+        public DelegateEntry(RingBuffer ring, RingBufferCallback cb) : base(ring) => _handler = new DelegateHandler(cb);
+        public override int Consume() => Ring.Consume(ref _handler, int.MaxValue);
+    }
+
+    private sealed class TypedEntry<T> : Entry where T : unmanaged
+    {
+        private TypedHandler<T> _handler;
+        public TypedEntry(RingBuffer ring, RingBufferEventHandler<T> cb) : base(ring) => _handler = new TypedHandler<T>(cb, ring);
+        public override int Consume() => Ring.Consume(ref _handler, int.MaxValue);
+    }
+
+    private Entry[] _entries = Array.Empty<Entry>();
+    private readonly EventWaiter _waiter;
+    private readonly object _addLock = new object();
+
+    public RingBufferPoller()
+    {
+        _waiter = new EventWaiter(Syscalls.Current, "a ring buffer poller", UnmapAll);
+    }
+
+    /// <summary>The maps added so far.</summary>
+    public IReadOnlyList<BpfMap> Maps
+    {
+        get
+        {
+            var e = Volatile.Read(ref _entries);
+            var list = new BpfMap[e.Length];
+            for (int i = 0; i < e.Length; i++) list[i] = e[i].Ring.Map;
+            return list;
+        }
+    }
+
+    public bool IsDisposed => _waiter.IsDisposed;
+
+    /// <summary>Adds a ring buffer whose records go to <paramref name="callback"/>.</summary>
+    public RingBufferPoller Add(BpfMap map, RingBufferCallback callback)
+    {
+        if (callback is null) throw new ArgumentNullException(nameof(callback));
+        var ring = new RingBuffer(map);
+        return Add(new DelegateEntry(ring, callback));
+    }
+
+    /// <summary>Adds a ring buffer whose records go to <paramref name="handler"/> as <typeparamref name="T"/> values viewed in place.</summary>
+    public RingBufferPoller Add<T>(BpfMap map, RingBufferEventHandler<T> handler) where T : unmanaged
+    {
+        if (handler is null) throw new ArgumentNullException(nameof(handler));
+        var ring = new RingBuffer(map);
+        return Add(new TypedEntry<T>(ring, handler));
+    }
+
+    private RingBufferPoller Add(Entry entry)
+    {
+        lock (_addLock)
+        {
+            if (!_waiter.Enter())
+            {
+                entry.Ring.Unmap();
+                throw new ObjectDisposedException(nameof(RingBufferPoller));
+            }
+            try
+            {
+                var old = _entries;
+                _waiter.Add(entry.Ring.Fd, (ulong)old.Length, $"ring buffer '{entry.Ring.Map.Name}'");
+                var next = new Entry[old.Length + 1];
+                Array.Copy(old, next, old.Length);
+                next[old.Length] = entry;
+                Volatile.Write(ref _entries, next);
+            }
+            catch
+            {
+                entry.Ring.Unmap();
+                throw;
+            }
+            finally
+            {
+                _waiter.Exit();
+            }
+        }
+        return this;
+    }
+
+    /// <summary>Consumes every ring's waiting records without waiting; returns the total handled.</summary>
+    public int Consume()
+    {
+        if (!_waiter.Enter()) return 0;
+        try
+        {
+            return ConsumeAll();
+        }
+        finally
+        {
+            _waiter.Exit();
+        }
+    }
+
+    private int ConsumeAll()
+    {
+        int total = 0;
+        foreach (var e in Volatile.Read(ref _entries))
+            total += e.Consume();
+        return total;
+    }
+
+    /// <summary>
+    /// Consumes what is waiting in any ring, or waits up to <paramref name="timeoutMs"/> (-1: for ever) for a ring to
+    /// get records and consumes the rings that did. Returns the records handled; 0 on timeout or disposal.
+    /// </summary>
+    public int Poll(int timeoutMs = -1)
+    {
+        if (!_waiter.Enter()) return 0;
+        try
+        {
+            int n = ConsumeAll();
+            if (n > 0 || timeoutMs == 0) return n;
+            var entries = Volatile.Read(ref _entries);
+            Span<EpollResult> ready = stackalloc EpollResult[Math.Min(entries.Length + 1, 64)];
+            while (true)
+            {
+                int got = _waiter.Wait(ready, timeoutMs);
+                if (_waiter.IsDisposed) return 0;
+                if (got == 0) return ConsumeAll();
+                bool woken = false;
+                for (int i = 0; i < got; i++)
+                {
+                    ulong token = ready[i].Data;
+                    if (token == EventWaiter.WakeToken) { woken = true; _waiter.DrainWake(); continue; }
+                    if (token < (ulong)entries.Length) n += entries[(int)token].Consume();
+                }
+                if (n > 0 || woken) return n;
+            }
+        }
+        finally
+        {
+            _waiter.Exit();
+        }
+    }
+
+    /// <summary>Wakes a thread blocked in <see cref="Poll"/> (it returns 0).</summary>
+    public void Wake() => _waiter.Wake();
+
+    private void UnmapAll()
+    {
+        foreach (var e in Volatile.Read(ref _entries))
+            e.Ring.Unmap();
+    }
+
+    public void Dispose() => _waiter.Dispose();
+}

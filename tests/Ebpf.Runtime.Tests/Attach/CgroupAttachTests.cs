@@ -1,0 +1,136 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using Ebpf.Tests;
+using Xunit;
+using static Ebpf.Runtime.Tests.Attach.AttachSupport;
+
+namespace Ebpf.Runtime.Tests.Attach;
+
+/// <summary>cgroup_skb and cgroup/* programs on a cgroup the test creates, driven by a child shell that joins it.</summary>
+[Collection(KernelEventsCollection.Name)]
+public class CgroupAttachTests
+{
+    private static int s_counter;
+
+    /// <summary>A fresh cgroup v2 directory, removed on dispose.</summary>
+    private sealed class TestCgroup : IDisposable
+    {
+        public string Path { get; }
+
+        public TestCgroup()
+        {
+            TestEnvironment.RequireRoot();
+            string? root = null;
+            foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+            {
+                var dash = line.IndexOf(" - ", StringComparison.Ordinal);
+                if (dash < 0 || !line.Substring(dash + 3).StartsWith("cgroup2 ", StringComparison.Ordinal)) continue;
+                root = line.Split(' ')[4];
+                break;
+            }
+            if (root == null) Assert.Skip("no cgroup v2 hierarchy is mounted (mount -t cgroup2 none /sys/fs/cgroup/unified; .ci/run does this)");
+            Path = System.IO.Path.Combine(root!, $"ebpf-test-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}");
+            Directory.CreateDirectory(Path);
+        }
+
+        /// <summary>Runs a bash script inside the cgroup (bash moves itself in first; its children inherit it).</summary>
+        public void Run(string script)
+        {
+            string bash = TestEnvironment.RequireTool("bash", "bash");
+            Sh(bash, "-c", $"echo $$ > {Path}/cgroup.procs && {script}");
+        }
+
+        public void Dispose()
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                try
+                {
+                    Directory.Delete(Path);
+                    return;
+                }
+                catch (IOException)
+                {
+                    Thread.Sleep(20); // the child is still being reaped
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryCgroupHookCountsTheChildsSocketAndSysctl()
+    {
+        using var cg = new TestCgroup();
+        using var listener = VethPair.Listen(IPAddress.Loopback, out int port);
+        using var obj = Load("attach_cgroup", o => SetRodata(o, "watch_port", (ushort)port));
+        var links = obj.Programs.Select(p => new CgroupProgram(p).Attach(cg.Path)).ToList();
+        try
+        {
+            Assert.All(links, l => Assert.Equal(BpfLinkType.Cgroup, l.LinkType));
+            Assert.Contains(links, l => l.Target == $"cgroup_skb/egress on cgroup {cg.Path}");
+            cg.Run($"exec 3<>/dev/udp/127.0.0.1/{port}; printf x >&3; exec 3>&-; dd if=/proc/sys/kernel/ostype of=/dev/null bs=64 count=1 status=none");
+            VethPair.Receive(listener, 1);
+            Assert.Equal(1ul, Bss(obj, "sock_creates"));
+            Assert.Equal(2u, Bss<uint>(obj, "last_family"));    // AF_INET
+            Assert.Equal(2u, Bss<uint>(obj, "last_type"));      // SOCK_DGRAM
+            Assert.Equal(17u, Bss<uint>(obj, "last_protocol")); // UDP
+            Assert.Equal(1ul, Bss(obj, "connects"));
+            Assert.Equal(1ul, Bss(obj, "connects_to_port"));
+            Assert.Equal(1ul, Bss(obj, "egress_packets"));
+            Assert.Equal(20ul + 8 + 1, Bss(obj, "egress_bytes")); // IPv4 + UDP headers + 1 byte
+            Assert.Equal(0ul, Bss(obj, "ingress_packets"));     // the listener is not in the cgroup
+            Assert.Equal(1ul, Bss(obj, "sysctl_reads"));
+            Assert.Equal(0ul, Bss(obj, "sysctl_writes"));
+            Assert.Equal(5, LinksOf(obj.Programs.ToArray()).Count);
+        }
+        finally
+        {
+            foreach (var l in links) l.Dispose();
+        }
+        AssertNoLinks(obj.Programs.ToArray());
+        cg.Run($"exec 3<>/dev/udp/127.0.0.1/{port}; printf x >&3");
+        VethPair.Receive(listener, 1);
+        Assert.Equal(1ul, Bss(obj, "sock_creates"));
+    }
+
+    [Fact]
+    public void CgroupLinksCanBeUpdatedAndLegacyAttachmentsDetached()
+    {
+        using var cg = new TestCgroup();
+        using var listener = VethPair.Listen(IPAddress.Loopback, out int port);
+        using var first = Load("attach_cgroup");
+        using var second = Load("attach_cgroup");
+        var egress = new CgroupProgram(first.GetProgram("skb_egress"));
+        using (var link = egress.Attach(cg.Path))
+        {
+            cg.Run($"exec 3<>/dev/udp/127.0.0.1/{port}; printf x >&3");
+            link.Update(second.GetProgram("skb_egress"));
+            cg.Run($"exec 3<>/dev/udp/127.0.0.1/{port}; printf x >&3");
+            VethPair.Receive(listener, 2);
+            Assert.Equal(1ul, Bss(first, "egress_packets"));
+            Assert.Equal(1ul, Bss(second, "egress_packets"));
+        }
+
+        string bpftool = TestEnvironment.RequireTool("bpftool", "bpftool");
+        var create = new CgroupProgram(first.GetProgram("sock_create"));
+        using (var att = create.AttachLegacy(cg.Path))
+        {
+            Assert.Equal(CgroupAttachFlags.AllowMulti, att.Flags);
+            Assert.Contains("sock_create", Sh(bpftool, "cgroup", "show", cg.Path));
+            cg.Run($"exec 3<>/dev/udp/127.0.0.1/{port}; printf x >&3");
+            VethPair.Receive(listener, 1);
+            Assert.Equal(1ul, Bss(first, "sock_creates"));
+            att.Update(second.GetProgram("sock_create")); // BPF_F_REPLACE
+            cg.Run($"exec 3<>/dev/udp/127.0.0.1/{port}; printf x >&3");
+            VethPair.Receive(listener, 1);
+            Assert.Equal(1ul, Bss(second, "sock_creates"));
+        }
+        Assert.DoesNotContain("sock_create", Sh(bpftool, "cgroup", "show", cg.Path));
+
+        var e = Assert.Throws<BpfEnvironmentException>(() => egress.Attach("/sys/fs/cgroup/ebpf-no-such-cgroup"));
+        Assert.Contains("the cgroup does not exist", e.Message);
+    }
+}

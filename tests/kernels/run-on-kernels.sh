@@ -1,0 +1,257 @@
+#!/bin/bash
+# run-on-kernels.sh - run a host command, unchanged, under other Linux kernels (Debian's 6.1 and 6.12) in qemu,
+# to exercise what the host kernel lacks (kprobes, kprobe.multi, fentry/fexit/fmod_ret, BPF LSM).
+#
+#   run-on-kernels.sh [options] [-k KERNEL_DIR]... -- COMMAND [ARG...]
+#
+# Each KERNEL_DIR is a `dpkg -x linux-image-*.deb DIR` tree (boot/vmlinuz-*, lib/modules/<ver>/); without -k,
+# every directory under $EBPF_KERNELS (default /tmp/rig/kernels) is used; --fetch downloads the newest
+# linux-image-<ver>-amd64-unsigned of each series apt knows (bookworm: 6.1 and 6.12) into it first.
+# The kernel boots in qemu (the decompressed ELF vmlinux through its PVH entry, or --bzimage) with a busybox
+# initramfs built and cached from that tree (tests/kernels/guest-init.sh is its /init); the host's / is shared
+# read-only over 9p under a tmpfs overlay (guest writes succeed and are discarded); tracefs, debugfs, bpffs
+# and cgroup2 are mounted; the command runs chrooted as root with the caller's environment and working
+# directory, stdout+stderr merged and printed here, one kernel after the other. The kernel command line gets
+# lsm=lockdown,capability,yama,bpf so that BPF LSM programs can attach (change with --append).
+#
+# Options:
+#   -k, --kernel DIR    a kernel tree (repeatable; default: every dir under $EBPF_KERNELS)
+#       --fetch         apt-get download + dpkg -x the newest 6.x kernels first (needs apt sources)
+#   -t, --timeout SECS  kill qemu after SECS (exit 124 for that kernel; default 900)
+#   -m, --mem SIZE      guest memory (default 3G)
+#   -c, --cpus N        guest vCPUs (default: host nproc)
+#   -a, --accel MODE    auto|kvm|tcg (auto: kvm only with a real kvm_intel/kvm_amd, else tcg)
+#   -w, --rw DIR        share host DIR read-write at the same path (repeatable; results out of the guest)
+#   -v, --verbose       stream the guest kernel console to stderr
+#       --bzimage       boot vmlinuz as shipped (slower under TCG: the decompressor runs emulated)
+#       --append ARGS   kernel command-line arguments (replace the default lsm=...)
+# Env: EBPF_KERNELS (kernel trees), EBPF_RIG_CACHE (vmlinux + initramfs cache, default /tmp/rig/cache),
+#      EBPF_RIG_RUNS (run dirs, default /tmp/rig/runs)
+# Exit: 0 when the command succeeded under every kernel; else the last failing code (124 timeout, 125 the
+#       rig itself failed: boot, mounts; the console tail is printed).
+#
+# Example (the kprobe/fentry/lsm tests, from a Release build of the test project):
+#   tests/kernels/run-on-kernels.sh -- tests/Ebpf.Runtime.Tests/bin/Release/net10.0/Ebpf.Runtime.Tests -noColor \
+#       -class Ebpf.Runtime.Tests.Attach.KprobeAttachTests -class Ebpf.Runtime.Tests.Attach.TrampolineAttachTests
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KERNELS_DIR=${EBPF_KERNELS:-/tmp/rig/kernels}
+CACHE=${EBPF_RIG_CACHE:-/tmp/rig/cache}
+RUNS=${EBPF_RIG_RUNS:-/tmp/rig/runs}
+TIMEOUT=900 MEM=3G CPUS=$(nproc) ACCEL=auto VERBOSE=0 BZIMAGE=0 FETCH=0
+APPEND="lsm=lockdown,capability,yama,bpf"
+KDIRS=() RW=()
+usage() { sed -n '2,/^set -u/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 125; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -k|--kernel) KDIRS+=("$2"); shift 2 ;;
+        --fetch) FETCH=1; shift ;;
+        -t|--timeout) TIMEOUT=$2; shift 2 ;;
+        -m|--mem) MEM=$2; shift 2 ;;
+        -c|--cpus) CPUS=$2; shift 2 ;;
+        -a|--accel) ACCEL=$2; shift 2 ;;
+        -w|--rw) RW+=("$(realpath -m "$2")"); shift 2 ;;
+        -v|--verbose) VERBOSE=1; shift ;;
+        --bzimage) BZIMAGE=1; shift ;;
+        --append) APPEND=$2; shift 2 ;;
+        -h|--help) usage ;;
+        --) shift; break ;;
+        *) echo "run-on-kernels: unknown argument $1" >&2; usage ;;
+    esac
+done
+[ $# -gt 0 ] || usage
+die() { echo "run-on-kernels: $*" >&2; exit 125; }
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+BUSYBOX=${EBPF_RIG_BUSYBOX:-/bin/busybox}   # static: it runs before any libc exists
+[ -x "$BUSYBOX" ] && ! readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP || die "static busybox missing (apt-get install busybox-static)"
+
+# ---- kernels ------------------------------------------------------------------------------------------------
+fetch_kernels() {   # the newest linux-image-<ver>-amd64-unsigned of each series apt knows
+    local debs=$CACHE/debs pkgs pkg deb tmp z kver
+    mkdir -p "$KERNELS_DIR" "$debs"
+    mapfile -t pkgs < <(apt-cache search --names-only '^linux-image-[0-9].*-amd64-unsigned$' | awk '{print $1}' |
+        grep -v -- '-cloud-\|-rt-' | sort -V | awk '{v=$0; sub(/^linux-image-/, "", v); split(v, p, /[.-]/); last[p[1] "." p[2]] = $0}
+        END {for (k in last) print last[k]}' | sort -V)
+    [ ${#pkgs[@]} -gt 0 ] || die "apt knows no linux-image-*-amd64-unsigned (apt-get update?)"
+    for pkg in "${pkgs[@]}"; do
+        deb=$(ls -1 "$debs/${pkg}"_*.deb 2>/dev/null | tail -1)
+        [ -n "$deb" ] || { (cd "$debs" && apt-get download "$pkg" >&2) || die "apt-get download $pkg failed"; deb=$(ls -1 "$debs/${pkg}"_*.deb | tail -1); }
+        tmp=$(mktemp -d "$KERNELS_DIR/.x.XXXXXX"); dpkg -x "$deb" "$tmp"
+        z=$(ls -1 "$tmp"/boot/vmlinuz-* 2>/dev/null | head -1); [ -n "$z" ] || die "$deb has no boot/vmlinuz-*"
+        kver=${z##*/vmlinuz-}; rm -rf "${KERNELS_DIR:?}/$kver"; mv "$tmp" "$KERNELS_DIR/$kver"
+        echo "run-on-kernels: kernel $kver in $KERNELS_DIR/$kver" >&2
+    done
+}
+[ $FETCH = 1 ] && fetch_kernels
+if [ ${#KDIRS[@]} -eq 0 ]; then
+    for d in "$KERNELS_DIR"/*/; do [ -d "$d/boot" ] && KDIRS+=("${d%/}"); done
+    [ ${#KDIRS[@]} -gt 0 ] || die "no kernels under $KERNELS_DIR (use --fetch, or -k DIR)"
+fi
+
+# vmlinux_of VMLINUZ: the ELF vmlinux inside a bzImage, decompressed once into the cache (as the kernel's
+# scripts/extract-vmlinux does: find a compressed stream by its magic, keep the first result that is ELF)
+vmlinux_of() {
+    local z=$1 kver out tmp magic cmd off
+    kver=${z##*/vmlinuz-}; out=$CACHE/$kver/vmlinux
+    if [ -s "$out" ] && [ "$out" -nt "$z" ]; then echo "$out"; return 0; fi
+    mkdir -p "$CACHE/$kver"; tmp=$out.tmp.$$
+    for magic in 'zstd:\x28\xb5\x2f\xfd' 'xz:\xfd\x37\x7a\x58\x5a\x00' 'gzip:\x1f\x8b\x08' 'lz4:\x02\x21\x4c\x18' 'bzip2:BZh' 'lzma:\x5d\x00\x00\x00'; do
+        cmd=${magic%%:*}; magic=${magic#*:}
+        for off in $(LC_ALL=C grep -obUaP "$magic" "$z" 2>/dev/null | cut -d: -f1 | head -5); do
+            case "$cmd" in
+                zstd) tail -c +$((off + 1)) "$z" | zstd -qdc 2>/dev/null > "$tmp" ;;
+                xz) tail -c +$((off + 1)) "$z" | xz -dc 2>/dev/null > "$tmp" ;;
+                gzip) tail -c +$((off + 1)) "$z" | gzip -dc 2>/dev/null > "$tmp" ;;
+                lz4) tail -c +$((off + 1)) "$z" | lz4 -dc 2>/dev/null > "$tmp" ;;
+                bzip2) tail -c +$((off + 1)) "$z" | bzip2 -dc 2>/dev/null > "$tmp" ;;
+                lzma) tail -c +$((off + 1)) "$z" | xz -F lzma -dc 2>/dev/null > "$tmp" ;;
+            esac
+            if [ "$(head -c 4 "$tmp" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then mv "$tmp" "$out"; echo "$out"; return 0; fi
+        done
+    done
+    rm -f "$tmp"; return 1
+}
+
+# the modules the guest loads at boot (with their dependencies): its root over 9p + overlayfs, and what the
+# network tests use (the guest cannot modprobe: its modules are not in the host's /lib/modules)
+GUEST_MODULES="virtio_pci 9pnet_virtio 9p overlay veth sch_ingress cls_bpf"
+
+# initrd_of VMLINUZ MODDIR: busybox + guest-init.sh + $GUEST_MODULES with their dependencies
+initrd_of() {
+    local z=$1 moddir=$2 kver key dir st
+    kver=${z##*/vmlinuz-}
+    key=$( { echo "$z"; stat -c %s.%Y "$z"; cat "$HERE/guest-init.sh"; stat -c %s "$BUSYBOX"; echo "$GUEST_MODULES"; } | sha1sum | cut -c1-12)
+    dir=$CACHE/$kver-ebpf-$key; mkdir -p "$dir"
+    exec 9> "$dir/.lock"; flock 9
+    if [ ! -s "$dir/initrd.cpio.gz" ]; then
+        st=$dir/stage; rm -rf "$st"; mkdir -p "$st"/{bin,dev,proc,sys,modules}
+        cp "$BUSYBOX" "$st/bin/busybox"; cp "$HERE/guest-init.sh" "$st/init"; chmod 755 "$st/init"
+        mknod -m 600 "$st/dev/console" c 5 1; : > "$st/modules.list"
+        if [ -n "$moddir" ]; then
+            declare -A file=() seen=()
+            local f n
+            while IFS= read -r f; do n=${f##*/}; n=${n%%.ko*}; n=${n//-/_}; file[$n]=$f; done \
+                < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz')
+            add() {
+                local n=${1//-/_} src dst deps d
+                [ -n "${seen[$n]:-}" ] && return; seen[$n]=1
+                src=${file[$n]:-}
+                if [ -z "$src" ]; then
+                    grep -q "/${n//_/[-_]}\.ko" "$moddir/modules.builtin" 2>/dev/null || echo "run-on-kernels: warning: module $n neither built in nor found" >&2
+                    return
+                fi
+                dst=$st/modules/$n.ko
+                case "$src" in *.xz) xz -dc "$src" > "$dst" ;; *.zst) zstd -qdc "$src" > "$dst" ;; *.gz) gzip -dc "$src" > "$dst" ;; *) cp "$src" "$dst" ;; esac
+                deps=$(objcopy -O binary --only-section=.modinfo "$dst" /dev/stdout 2>/dev/null | tr '\0' '\n' | sed -n 's/^depends=//p')
+                for d in ${deps//,/ }; do add "$d"; done
+                echo "$n" >> "$st/modules.list"
+            }
+            for n in $GUEST_MODULES; do add $n; done
+        fi
+        (cd "$st" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initrd.cpio.gz.tmp" && mv "$dir/initrd.cpio.gz.tmp" "$dir/initrd.cpio.gz" ||
+            { exec 9>&-; return 1; }
+    fi
+    exec 9>&-
+    echo "$dir/initrd.cpio.gz"
+}
+
+if [ "$ACCEL" = auto ]; then
+    ACCEL=tcg
+    if [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } && [ ! -d /sys/module/kvm_pvm ]; then ACCEL=kvm; fi
+fi
+case "$ACCEL" in
+    kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
+    tcg) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max) ;;
+    *) die "--accel must be auto, kvm or tcg" ;;
+esac
+now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
+shq() { local q="'\\''"; printf "'%s'" "${1//\'/$q}"; }
+
+# run_one KERNEL_DIR COMMAND...: boots, runs, prints the output; returns the command's exit code
+run_one() {
+    local kdir vmlinuz kver bootimg moddir initrd run nonce rc t0 t1 qpid tailpid timed_out=0 d i
+    kdir=$(realpath "$1"); shift
+    vmlinuz=$(ls -1 "$kdir"/boot/vmlinuz-* 2>/dev/null | head -1); [ -n "$vmlinuz" ] || { echo "run-on-kernels: $kdir/boot/vmlinuz-* not found" >&2; return 125; }
+    kver=${vmlinuz##*/vmlinuz-}
+    bootimg=$vmlinuz
+    if [ $BZIMAGE = 0 ]; then
+        bootimg=$(flock "$CACHE/.lock" bash -c "$(declare -f vmlinux_of); CACHE=$(shq "$CACHE"); vmlinux_of \"\$1\"" _ "$vmlinuz") &&
+            readelf -n "$bootimg" 2>/dev/null | grep -q 'Xen.*(0x00000012)' || bootimg=$vmlinuz   # no PVH entry: boot the bzImage
+    fi
+    moddir=
+    for d in "$kdir/lib/modules/$kver" "$kdir/usr/lib/modules/$kver"; do [ -d "$d" ] && moddir=$d; done
+    initrd=$(initrd_of "$vmlinuz" "$moddir") || { echo "run-on-kernels: initramfs build failed for $kver" >&2; return 125; }
+
+    mkdir -p "$RUNS"; run=$(realpath "$(mktemp -d "$RUNS/run.XXXXXX")")
+    nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+    {
+        echo '#!/bin/sh'
+        while IFS= read -r -d '' kv; do
+            name=${kv%%=*}
+            [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
+            case "$name" in SHLVL|PWD|OLDPWD|_) continue ;; esac
+            printf 'export %s=%s\n' "$name" "$(shq "${kv#*=}")"
+        done < <(env -0)
+        printf 'export EBPF_GUEST_KERNEL=%s\n' "$(shq "$kver")"
+        printf 'cd %s 2>/dev/null || { echo "run-on-kernels: no %s in the guest; cwd is /" >&2; cd /; }\n' "$(shq "$PWD")" "$(shq "$PWD")"
+        printf 'exec'; for a in "$@"; do printf ' %s' "$(shq "$a")"; done; printf '\n'
+    } > "$run/cmd.sh"
+    local virtfs=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+                  -virtfs "local,path=$run,mount_tag=run,security_model=none,multidevs=remap")
+    : > "$run/shares"; i=0
+    for d in "${RW[@]}"; do
+        mkdir -p "$d"; virtfs+=(-virtfs "local,path=$d,mount_tag=rw$i,security_model=none,multidevs=remap")
+        echo "rw$i $d" >> "$run/shares"; i=$((i + 1))
+    done
+    : > "$run/out.log"; : > "$run/console.log"
+    t0=$(now_ms)
+    qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
+        "${ACCEL_ARGS[@]}" -smp "$CPUS" -m "$MEM" \
+        -kernel "$bootimg" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 loglevel=$([ $VERBOSE = 1 ] && echo 7 || echo 4) rdinit=/init ebpf.run=$run ebpf.nonce=$nonce ebpf.verbose=$VERBOSE $APPEND" \
+        -chardev "file,id=con,path=$run/console.log" -serial chardev:con \
+        -chardev "file,id=out,path=$run/out.log" -serial chardev:out \
+        "${virtfs[@]}" < /dev/null > "$run/qemu.log" 2>&1 &
+    qpid=$!
+    [ $VERBOSE = 1 ] && { tail -n +1 -s 0.2 -f --pid=$qpid "$run/console.log" >&2 & }
+    tail -n +1 -s 0.2 -f --pid=$qpid "$run/out.log" | awk -v n="$nonce" '
+        !on && index($0, "===EBPF-BEGIN-" n) == 1 { on = 1; next }
+        on && (i = index($0, "===EBPF-END-" n)) { if (i > 1) printf "%s", substr($0, 1, i - 1); on = 0; fflush(); next }
+        on { print; fflush() }' &
+    tailpid=$!
+    trap 'kill $qpid 2>/dev/null; echo "run-on-kernels: interrupted; run dir $run" >&2; exit 130' INT TERM
+    while kill -0 $qpid 2>/dev/null; do
+        if [ $(( $(now_ms) - t0 )) -gt $((TIMEOUT * 1000)) ]; then
+            timed_out=1; kill $qpid 2>/dev/null; sleep 1; kill -9 $qpid 2>/dev/null; break
+        fi
+        sleep 0.2
+    done
+    wait $qpid 2>/dev/null; wait $tailpid 2>/dev/null
+    trap - INT TERM
+    t1=$(now_ms)
+    rc=
+    if [ -s "$run/rc" ]; then rc=$(cat "$run/rc")
+    else rc=$(sed -n "s/^===EBPF-END-$nonce rc=\([0-9]*\) .*/\1/p" "$run/out.log" | tail -1); fi
+    if [ $timed_out = 1 ]; then
+        echo "run-on-kernels: $kver timed out after ${TIMEOUT}s; run dir kept: $run" >&2; return 124
+    elif [ -z "$rc" ]; then
+        echo "run-on-kernels: no result from the $kver guest; console tail ($run):" >&2
+        grep -h "EBPF-FAIL-$nonce" "$run/out.log" >&2; tail -n 40 "$run/console.log" "$run/qemu.log" >&2
+        return 125
+    fi
+    echo "run-on-kernels: kernel $kver ($ACCEL): rc $rc, $(( (t1 - t0) / 1000 ))s" >&2
+    rm -rf "$run"
+    return "$rc"
+}
+
+mkdir -p "$CACHE"
+final=0
+summary=()
+for k in "${KDIRS[@]}"; do
+    echo "===== $(basename "$k")" >&2
+    run_one "$k" "$@"; rc=$?
+    summary+=("$(basename "$k"): rc $rc")
+    [ $rc = 0 ] || final=$rc
+done
+printf 'run-on-kernels: %s\n' "${summary[@]}" >&2
+exit $final
