@@ -32,7 +32,7 @@ public static class BtfCDump
     public static void WriteC(BtfSpec spec, TextWriter writer)
     {
         if (spec is null) throw new ArgumentNullException(nameof(spec));
-        var sink = new BtfTextSink(writer);
+        var sink = new BtfTextSink(writer) { Limit = BtfTextSink.LimitFor(spec) };
         WriteProlog(sink);
         var d = new Dumper(spec, sink, declOnly: false);
         for (int id = 1; id < spec.TypeCount; id++)
@@ -48,7 +48,7 @@ public static class BtfCDump
     {
         if (spec is null) throw new ArgumentNullException(nameof(spec));
         if (rootTypeIds is null) throw new ArgumentNullException(nameof(rootTypeIds));
-        var sink = new BtfTextSink(writer);
+        var sink = new BtfTextSink(writer) { Limit = BtfTextSink.LimitFor(spec) };
         WriteProlog(sink);
         var d = new Dumper(spec, sink, declOnly: false);
         foreach (int id in rootTypeIds)
@@ -69,7 +69,7 @@ public static class BtfCDump
     {
         if (spec is null) throw new ArgumentNullException(nameof(spec));
         if (typeIds is null) throw new ArgumentNullException(nameof(typeIds));
-        var sink = new BtfTextSink(writer);
+        var sink = new BtfTextSink(writer) { Limit = BtfTextSink.LimitFor(spec) };
         var d = new Dumper(spec, sink, declOnly: false);
         foreach (int id in typeIds)
         {
@@ -89,7 +89,7 @@ public static class BtfCDump
         if (spec is null) throw new ArgumentNullException(nameof(spec));
         spec.CheckId(typeId);
         var sw = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        var sink = new BtfTextSink(sw);
+        var sink = new BtfTextSink(sw) { Limit = BtfTextSink.LimitFor(spec) };
         var d = new Dumper(spec, sink, declOnly: false);
         d.EmitTypeDecl(typeId, name ?? string.Empty, 0);
         sink.Flush();
@@ -182,6 +182,7 @@ public static class BtfCDump
             _s = spec;
             _o = sink;
             _declOnly = declOnly;
+            _maxSteps = BtfTextSink.LimitFor(spec) / 2;
             _ptrSize = spec.PointerSize;
             int n = declOnly ? 1 : spec.TypeCount;
             _order = new OrderState[n];
@@ -315,12 +316,27 @@ public static class BtfCDump
 
         private int _depth;
 
+        /// <summary>
+        /// Types visited so far, and the most allowed. Anonymous types are visited again at every use (as libbpf
+        /// does), so BTF whose anonymous types nest with fan-out takes exponential time without writing anything;
+        /// the budget (8 Mi visits plus 16 per byte of BTF, several times what a kernel's BTF needs) bounds it.
+        /// </summary>
+        private long _steps;
+        private readonly long _maxSteps;
+
+        internal long Steps => _steps;
+
         private void Enter(int id)
         {
             if (++_depth > MaxDepth)
             {
                 _depth = 0;
                 throw new BtfFormatException(-1, $"type [{id}]: types nest more than {MaxDepth} levels deep (a reference cycle?)");
+            }
+            if (++_steps > _maxSteps)
+            {
+                _depth = 0;
+                throw new BtfFormatException(-1, $"type [{id}]: writing these types as C takes more than {_maxSteps} steps (anonymous types nested so that inlining them multiplies)");
             }
         }
 
@@ -675,6 +691,8 @@ public static class BtfCDump
         {
             if (curOff >= nextOff)
                 return;
+            if (nextAlign <= 0)
+                nextAlign = 1; // a member of a type without alignment (void, a cycle): malformed BTF, keep going
             Span<int> padBitsOf = stackalloc int[4];
             padBitsOf[0] = _ptrSize * 8;
             padBitsOf[1] = 32;

@@ -263,6 +263,8 @@ public sealed partial class BtfSpec
     /// <summary>Alignment in bytes of a type (btf__align_of); 1 for packed composites, 0 when unknown.</summary>
     public int AlignmentOf(int id) => AlignmentOf(id, 0);
 
+    private int[]? _alignMemo; // alignment + 1 of each struct/union id, 0 = not computed (races only recompute)
+
     private int AlignmentOf(int id, int depth)
     {
         if (depth > MaxResolveDepth)
@@ -287,20 +289,34 @@ public sealed partial class BtfSpec
             case BtfKind.Struct:
             case BtfKind.Union:
             {
+                // Memoized: members that are structs with members that are structs... would otherwise be visited
+                // once per path, exponentially many times in hostile BTF (40 levels of 8 members each).
+                var memo = _alignMemo ??= new int[TypeCount];
+                int known = Volatile.Read(ref memo[id]);
+                if (known != 0)
+                    return known - 1;
                 var c = (BtfComposite)TypeById(id);
+                int result = -1;
                 int maxAlign = 1;
                 foreach (var m in c.Members)
                 {
                     int a = AlignmentOf(m.TypeId, depth + 1);
                     if (a <= 0)
-                        return 0;
+                    {
+                        result = 0;
+                        break;
+                    }
                     maxAlign = Math.Max(maxAlign, a);
                     if (m.BitfieldSize == 0 && m.BitOffset % (uint)(8 * a) != 0)
-                        return 1;
+                    {
+                        result = 1;
+                        break;
+                    }
                 }
-                if (c.Size % maxAlign != 0)
-                    return 1;
-                return maxAlign;
+                if (result < 0)
+                    result = c.Size % maxAlign != 0 ? 1 : maxAlign;
+                Volatile.Write(ref memo[id], result + 1);
+                return result;
             }
             default:
                 return 0;

@@ -15,8 +15,32 @@ internal sealed class BtfTextSink
     private readonly TextWriter _writer;
     private readonly char[] _buf = new char[Capacity];
     private int _len;
+    private long _written;
 
     public BtfTextSink(TextWriter writer) => _writer = writer ?? throw new ArgumentNullException(nameof(writer));
+
+    /// <summary>
+    /// Most characters this sink may write. Malformed BTF can describe text far larger than itself (a member 2^32
+    /// bits away is that many bits of padding; anonymous types nested with fan-out are written inline at every use);
+    /// past the limit writing fails with a <see cref="BtfFormatException"/> instead of running for minutes.
+    /// </summary>
+    public long Limit { get; set; } = long.MaxValue;
+
+    /// <summary>A limit proportional to the BTF being rendered: 16 Mi characters plus 32 per byte.</summary>
+    public static long LimitFor(BtfSpec spec)
+    {
+        long bytes = 0;
+        for (var s = spec; s != null; s = s.Base)
+            bytes += s.OwnTypeSection.Length + s.OwnStrings.Length;
+        return (16L << 20) + 32 * bytes;
+    }
+
+    private void Count(long n)
+    {
+        _written += n;
+        if (_written > Limit)
+            throw new BtfFormatException(-1, $"the text for this BTF exceeds {Limit} characters: its types describe far more than the BTF holds (a huge gap padded bit by bit, or anonymous types nested so that inlining them multiplies)");
+    }
 
     private void Reserve(int n)
     {
@@ -32,6 +56,7 @@ internal sealed class BtfTextSink
     {
         if (_len > 0)
         {
+            Count(_len);
             _writer.Write(_buf, 0, _len);
             _len = 0;
         }
@@ -54,6 +79,7 @@ internal sealed class BtfTextSink
         if (s.Length > _buf.Length / 2)
         {
             Flush();
+            Count(s.Length);
             _writer.Write(s);
             return;
         }
@@ -68,6 +94,7 @@ internal sealed class BtfTextSink
         if (s.Length > _buf.Length / 2)
         {
             Flush();
+            Count(s.Length);
             _writer.Write(Utf8.Decode(s));
             return;
         }

@@ -248,6 +248,8 @@ public sealed partial class BpfObjectSpec
                     ext.Alignment = _btf.AlignmentOf(v.TypeId);
                     ext.KconfigKind = KconfigKindOf(v.TypeId, out bool signed);
                     ext.IsSigned = signed;
+                    if (size > MaxKconfigExternSize)
+                        throw Error($"extern (kcfg) '{t.Name}' is {size} bytes; a kernel configuration value is at most {MaxKconfigExternSize}");
                     if (ext.KconfigKind == KconfigValueKind.Unknown || ext.Size <= 0 || ext.Alignment <= 0)
                         throw Error($"extern (kcfg) '{t.Name}': type {_btf.Describe(v.TypeId)} is not supported (use bool, char, an integer, a char array or enum libbpf_tristate)");
                     found.Add(ext);
@@ -283,15 +285,17 @@ public sealed partial class BpfObjectSpec
                 }
                 return string.CompareOrdinal(a.Name, b.Name);
             });
-            int off = 0;
+            long off = 0;
             foreach (var e in found)
             {
                 if (e.Kind != ExternKind.Kconfig) continue;
                 off = (off + e.Alignment - 1) / e.Alignment * e.Alignment;
-                e.KconfigOffset = off;
+                if (off + e.Size > MaxDataSectionSize)
+                    throw Error($"the .kconfig externs take more than {MaxDataSectionSize} bytes");
+                e.KconfigOffset = (int)off;
                 off += e.Size;
             }
-            _kconfigSize = off;
+            _kconfigSize = (int)off;
             _externs.AddRange(found);
         }
 
@@ -596,6 +600,8 @@ public sealed partial class BpfObjectSpec
                     continue;
                 if (sec.Size == 0)
                     continue;
+                if (sec.Size > (ulong)MaxDataSectionSize)
+                    throw Error($"section '{sec.Name}' is {sec.Size} bytes; a data section becomes an array map value, which no kernel allows above {MaxDataSectionSize} bytes");
                 var origin = role == SectionRole.Data ? MapOrigin.Data : role == SectionRole.Rodata ? MapOrigin.Rodata : MapOrigin.Bss;
                 var map = new MapSpec(InternalMapName(_name, sec.Name), origin)
                 {

@@ -17,6 +17,16 @@ public sealed partial class BpfObjectSpec
     /// <summary>The kernel's limit on object names (BPF_OBJ_NAME_LEN - 1).</summary>
     public const int MaxObjectNameLength = 15;
 
+    /// <summary>
+    /// Largest data section (.data, .rodata, .bss) accepted: 512 MiB, the largest array-map value any kernel
+    /// configuration allows (KMALLOC_MAX_SIZE with 64 KiB pages; 4 MiB on x86-64). A .bss has no bytes in the file,
+    /// so its size is otherwise unbounded by the input, and the loader allocates a buffer of that size.
+    /// </summary>
+    public const long MaxDataSectionSize = 512L << 20;
+
+    /// <summary>Largest .kconfig extern accepted (a char array holding a configuration string): 64 KiB.</summary>
+    public const int MaxKconfigExternSize = 64 << 10;
+
     private readonly Dictionary<string, int> _mapIndex;
 
     private BpfObjectSpec(string name, ElfFile elf, BtfSpec? btf, BtfExt? btfExt, string? license, uint kernelVersion,

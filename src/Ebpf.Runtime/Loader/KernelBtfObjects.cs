@@ -28,6 +28,8 @@ internal sealed unsafe class KernelBtfObjects : IDisposable
         var name = new byte[64];
         while (BpfSys.GetNextId(_sys, BpfCommand.BtfGetNextId, id, out uint next) == 0)
         {
+            if (next <= id)
+                break; // ids only grow: a kernel that says otherwise would keep this loop going forever
             id = next;
             var h = BpfSys.GetFdById(_sys, BpfCommand.BtfGetFdById, id, BpfHandleKind.Btf, out _);
             if (h == null) continue;

@@ -28,7 +28,15 @@ internal sealed unsafe partial class ObjectLoader
                     inner = CreateInnerTemplate(map, spec.InnerMap, btfFd);
                 var h = CreateMap(map, spec, btfFd, inner);
                 var info = new MapInfo();
-                BpfSys.GetInfo(_sys, h, ref info);
+                try
+                {
+                    BpfSys.GetInfo(_sys, h, ref info);
+                }
+                catch
+                {
+                    h.Dispose(); // not yet owned by the map: ReleaseKernelObjects would not close it
+                    throw;
+                }
                 map.SetHandle(h, info.Id);
                 map.SetMaxEntriesInternal(info.MaxEntries);
                 _log.LogDebug("map '{Map}': created ({Type}, key {Key} B, value {Value} B, max_entries {Max}, flags 0x{Flags:x}), id {Id}",
@@ -191,7 +199,7 @@ internal sealed unsafe partial class ObjectLoader
     private string PinPathFor(BpfMap map)
     {
         string root = _obj.PinRoot.TrimEnd('/');
-        if (map.Name.IndexOf('/') >= 0 || map.Name == "." || map.Name == "..")
+        if (map.Name.Length == 0 || map.Name.IndexOf('/') >= 0 || map.Name.IndexOf('\0') >= 0 || map.Name == "." || map.Name == "..")
             throw new BpfException($"map '{map.Name}': its name cannot be used as a pin path under '{root}'");
         if (!Directory.Exists(root))
             throw new BpfEnvironmentException($"map '{map.Name}' is pinned by name, but the pin root '{root}' does not exist" +

@@ -123,8 +123,10 @@ internal sealed unsafe partial class ObjectLoader
                 if (errno == Errno.ENOSPC && logBuf != null && logBuf.Length < MaxLogSize)
                 {
                     // The log did not fit: grow the buffer (to the size the kernel reports, when it does) and retry.
-                    int want = attr.LogTrueSize > logBuf.Length ? (int)attr.LogTrueSize + 1 : logBuf.Length * 4;
-                    logBuf = new byte[Math.Min(MaxLogSize, want)];
+                    // The kernel's size is not trusted: computed in 64 bits, at least one byte more than now (so the
+                    // retries end), at most MaxLogSize.
+                    long want = attr.LogTrueSize > (uint)logBuf.Length ? (long)attr.LogTrueSize + 1 : (long)logBuf.Length * 4;
+                    logBuf = new byte[(int)Math.Min(MaxLogSize, want)];
                     continue;
                 }
                 if (logBuf == null && IsVerifierFailure(errno))
