@@ -27,9 +27,6 @@ public class CompileTests
     internal static IReadOnlyList<Diagnostic> Compile(GeneratorHarness harness, string tfm)
     {
         var references = RuntimeContract.ReferencesFor(tfm).ToList();
-        string stub = RuntimeContract.StubFor(references, out _);
-        if (stub.Length > 0)
-            harness.AddSource(stub);
         var compilation = harness.CreateCompilation(references)
             .WithOptions(new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable,
@@ -39,6 +36,16 @@ public class CompileTests
                 specificDiagnosticOptions: new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress }));
         harness.CreateDriver(track: false).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
         return output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError).ToList();
+    }
+
+    [Theory]
+    [InlineData("net8.0")]
+    [InlineData("net10.0")]
+    public void RuntimeDefinesEveryTypeTheEmitterUses(string tfm)
+    {
+        var probe = CSharpCompilation.Create("probe", references: RuntimeContract.ReferencesFor(tfm));
+        var missing = RuntimeContract.TypesTheEmitterUses.Where(t => probe.GetTypeByMetadataName(t) is null).ToList();
+        Assert.True(missing.Count == 0, "the runtime lacks: " + string.Join(", ", missing));
     }
 
     [Theory]

@@ -8,8 +8,6 @@ namespace Ebpf.Generator.Tests;
 
 /// <summary>
 /// tests/e2e/package-e2e.sh as a test: pack, consume from a local feed, build, run on the kernel (see the script).
-/// Types of the runtime contract that Ebpf.Runtime does not implement yet are compiled into the consumer from
-/// TestData/RuntimeContractStub.cs (reduced like the compile tests do), so the test follows the runtime as it grows.
 /// </summary>
 public class PackageE2ETests
 {
@@ -22,23 +20,14 @@ public class PackageE2ETests
         string work = TestEnvironment.TempDir("ebpf-e2e");
         try
         {
-            string stub = RuntimeContract.StubFor(References.Net100WithRuntime, out var stubbed);
-            string args = Path.Combine(TestEnvironment.RepoRoot, "tests", "e2e", "package-e2e.sh");
-            var argv = new System.Collections.Generic.List<string> { args, work };
-            if (stub.Length > 0)
-            {
-                string stubFile = Path.Combine(work, "ContractStub.cs");
-                File.WriteAllText(stubFile, stub);
-                argv.Add(stubFile);
-            }
+            string script = Path.Combine(TestEnvironment.RepoRoot, "tests", "e2e", "package-e2e.sh");
+            var argv = new System.Collections.Generic.List<string> { script, work };
             var (code, stdout, stderr) = TestEnvironment.Run("/bin/bash", argv, timeoutMs: 15 * 60_000);
             TestContext.Current.TestOutputHelper?.WriteLine(stdout);
             Assert.True(code == 0, $"package-e2e.sh failed ({code}):\n{stdout}\n{stderr}");
             Assert.Contains("E2E: all ok", stdout);
             if (TestEnvironment.IsRoot)
                 Assert.Contains("E2E: run ok", stdout);
-            if (stubbed.Count > 0)
-                TestContext.Current.TestOutputHelper?.WriteLine("runtime contract types still stubbed: " + string.Join(", ", stubbed));
         }
         finally
         {

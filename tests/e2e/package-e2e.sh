@@ -1,24 +1,21 @@
 #!/usr/bin/env bash
 # End to end as a user: pack Ebpf.Skeletons, consume it from a local folder feed in fresh projects, build them, and
-# run one on the real kernel: ExecSnoopSkeleton.Open/Load/Attach, then read what the BPF program recorded.
+# run one on the real kernel: ExecSnoopSkeleton.Open/Load/Attach, then read ring-buffer events as the generated type.
 #
-#   tests/e2e/package-e2e.sh WORKDIR [CONTRACT_STUB.cs]
+#   tests/e2e/package-e2e.sh WORKDIR
 #
-# CONTRACT_STUB.cs (optional): runtime contract types the runtime does not implement yet, compiled into the
-# consumer projects (PackageE2ETests passes the reduced tests/Ebpf.Generator.Tests/TestData/RuntimeContractStub.cs).
 # Steps (each prints "E2E: <step> ok" on success; the script stops at the first failure):
 #   pack         dotnet pack src/Ebpf.Skeletons into WORKDIR/feed (package version 0.1.0-e2e.<timestamp>, so assemblies are not rebuilt; private package cache)
 #   build        app with <BpfObject Include="exec_snoop.bpf.o" Types="event"/> builds
 #   incremental  a second build leaves the base64 copy alone
-#   run          (root only) the app loads, attaches, execs /bin/sleep and finds its pid in map exec_start
+#   run          (root only) the app loads, attaches, runs /bin/true and reads its exec and exit events from the ring buffer
 #   bpfsource    a <BpfSource> item is compiled with clang and gets a skeleton
 #   noclang      a <BpfSource> item with BpfClang pointing nowhere fails with EBPF100
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-work=${1:?usage: package-e2e.sh WORKDIR [CONTRACT_STUB.cs]}
-stub=${2:-}
+work=${1:?usage: package-e2e.sh WORKDIR}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 feed=$work/feed
@@ -64,8 +61,6 @@ XML
     <ImplicitUsings>enable</ImplicitUsings>
     <RootNamespace>E2E</RootNamespace>
     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-    <!-- the contract stub may shadow types the runtime gained meanwhile -->
-    <NoWarn>\$(NoWarn);CS0436</NoWarn>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="Ebpf.Skeletons" Version="$version" />
@@ -73,7 +68,6 @@ $items
   </ItemGroup>
 </Project>
 XML
-  if [ -n "$stub" ]; then cp "$stub" "$dir/ContractStub.cs"; fi
 }
 
 # ---- build: BpfObject
@@ -82,6 +76,7 @@ new_project "$app" '    <BpfObject Include="exec_snoop.bpf.o" Types="event" />'
 cp "$repo/bpf/exec_snoop.bpf.o" "$app/"
 cat > "$app/Program.cs" <<'CS'
 using System.Diagnostics;
+using Ebpf;
 using E2E;
 
 using var skel = ExecSnoopSkeleton.Open();
@@ -90,36 +85,27 @@ skel.Load();
 skel.Attach();
 Console.WriteLine($"attached: handle_exec={skel.Links.HandleExec is not null} handle_exit={skel.Links.HandleExit is not null}");
 
-using var child = Process.Start("/bin/sleep", "5")!;
-try
+using var reader = skel.Maps.Rb.CreateReader();
+using var child = Process.Start("/bin/true")!;
+child.WaitForExit();
+int childPid = child.Id;
+bool sawExec = false, sawExit = false;
+// The generated ExecSnoopSkeleton.Event is the ring buffer's record, read in place (ref readonly, no copy).
+RingBufferEventHandler<ExecSnoopSkeleton.Event> onEvent = (ref readonly ExecSnoopSkeleton.Event e) =>
 {
-    var map = skel.Object.GetMap("exec_start");     // pid_t -> exec time (ns), written by handle_exec
-    Span<byte> key = stackalloc byte[4], next = stackalloc byte[4], value = stackalloc byte[8];
-    for (int attempt = 0; attempt < 50; attempt++)
-    {
-        bool first = true;
-        while (first ? map.TryGetNextKey(default, next) : map.TryGetNextKey(key, next))
-        {
-            first = false;
-            next.CopyTo(key);
-            int pid = BitConverter.ToInt32(key);
-            if (pid == child.Id && map.TryLookup(key, value))
-            {
-                var e = default(ExecSnoopSkeleton.Event);   // the generated BTF type is there too
-                e.Pid = pid;
-                Console.WriteLine($"EVENT exec pid={e.Pid} start_ns={BitConverter.ToUInt64(value)} event_size={System.Runtime.CompilerServices.Unsafe.SizeOf<ExecSnoopSkeleton.Event>()}");
-                return 0;
-            }
-        }
-        Thread.Sleep(100);
-    }
-    Console.Error.WriteLine($"no exec_start entry for pid {child.Id}");
+    if (e.Pid != childPid) return;
+    if (e.ExitEvent) sawExit = true; else sawExec = true;
+    Console.WriteLine($"EVENT {(e.ExitEvent ? "exit" : "exec")} pid={e.Pid} ppid={e.Ppid} comm={e.GetCommString()} file={e.GetFilenameString()} exit_code={e.ExitCode}");
+};
+var deadline = DateTime.UtcNow.AddSeconds(10);
+while (!(sawExec && sawExit) && DateTime.UtcNow < deadline)
+    reader.Poll(onEvent, timeoutMs: 100);
+if (!(sawExec && sawExit))
+{
+    Console.Error.WriteLine($"no exec/exit events for pid {childPid}");
     return 1;
 }
-finally
-{
-    child.Kill();
-}
+return 0;
 CS
 dotnet build "$app" -c Release -nologo -v q > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail build; }
 b64=$(find "$app/obj" -name 'exec_snoop.bpf.o.b64' | head -1)
