@@ -1,0 +1,442 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+
+namespace Ebpf.Benchmarks.Compare;
+
+/// <summary>How a metric is reported.</summary>
+internal enum MetricKind
+{
+    /// <summary>Lower is better; ratio = ours / libbpf.</summary>
+    Time,
+    /// <summary>Higher is better; ratio = ours / libbpf throughput.</summary>
+    Throughput,
+}
+
+internal sealed record Metric(string Name, string Label, MetricKind Kind, double Target, int Samples, double OpsPerSample = 1, string Unit = "ops/s", string? TwinName = null, bool Informational = false);
+
+/// <summary>
+/// Runs our runtime (in this process) and libbpf (libbpf_twin, a long-lived child process) on the same object,
+/// alternating the two sides metric by metric and round by round (the side that goes first alternates too), and
+/// prints a markdown table of medians and ratios.
+/// </summary>
+internal static class CompareDriver
+{
+    private static readonly Metric[] s_metrics =
+    {
+        new("btf_parse", "parse the running kernel's BTF (ours: mmap, kernel 6.16+; libbpf 1.1: fread)", MetricKind.Time, 1.0, 10),
+        new("btf_parse_read", "parse the running kernel's BTF, ours reading it with read(2) like libbpf 1.1", MetricKind.Time, 1.0, 10, TwinName: "btf_parse", Informational: true),
+        new("open_load_cold", "open + load, small maps, CO-RE (kernel BTF parsed in the load, both sides)", MetricKind.Time, 1.0, 6, TwinName: "open_load"),
+        new("open_load", "open + load, small maps, CO-RE (ours: kernel BTF cached per process; libbpf re-parses)", MetricKind.Time, 1.0, 6, Informational: true),
+        new("attach_detach", "attach + detach a tracepoint", MetricKind.Time, 1.1, 6),
+        new("hash_update", "hash update, 1 syscall/op", MetricKind.Throughput, 0.95, 12, OurSide.MapEntries),
+        new("hash_lookup", "hash lookup, 1 syscall/op", MetricKind.Throughput, 0.95, 12, OurSide.MapEntries),
+        new("hash_delete", "hash delete, 1 syscall/op", MetricKind.Throughput, 0.95, 12, OurSide.MapEntries),
+        new("array_update", "array update, 1 syscall/op", MetricKind.Throughput, 0.95, 12, OurSide.MapEntries),
+        new("array_lookup", "array lookup, 1 syscall/op", MetricKind.Throughput, 0.95, 12, OurSide.MapEntries),
+        new("hash_batch", "hash batch lookup, 4096/call", MetricKind.Throughput, 0.95, 10, OurSide.MapEntries, "elems/s"),
+        new("array_batch", "array batch lookup, 4096/call", MetricKind.Throughput, 0.95, 10, OurSide.MapEntries, "elems/s"),
+        new("rb_drain_16", "ring-buffer drain, 16 B events", MetricKind.Throughput, 1.0, 6, OurSide.Rb16Events, "events/s"),
+        new("rb_drain_256", "ring-buffer drain, 256 B events", MetricKind.Throughput, 1.0, 12, OurSide.Rb256Events, "events/s"),
+    };
+
+    private sealed class Series
+    {
+        public readonly List<double> Ours = new();
+        public readonly List<double> Twin = new();
+        public readonly List<double> RoundRatios = new();
+        public readonly List<double> Control = new();
+        public string? Error;
+    }
+
+    public static int Run(string[] args)
+    {
+        var opt = Options.Parse(args);
+        if (!File.Exists(opt.Object)) { Console.Error.WriteLine($"object not found: {opt.Object}"); return 2; }
+        if (!File.Exists(opt.Twin)) { Console.Error.WriteLine($"libbpf twin not found: {opt.Twin} (make -C tests/Ebpf.Benchmarks/Compare)"); return 2; }
+
+        var metrics = s_metrics.Where(m => opt.Metrics == null || opt.Metrics.Contains(m.Name)).ToArray();
+        var results = new Dictionary<string, Series>();
+        foreach (var m in metrics) results[m.Name] = new Series();
+        long maxAllocPerEvent16 = -1, maxAllocPerEvent256 = -1, allocEvents = 0;
+
+        using var twin = new TwinProcess(opt.Twin, opt.Object);
+        using var control = opt.Control ? new TwinProcess(opt.Twin, opt.Object, idleThread: true) : null;
+        using var ours = new OurSide(opt.Object);
+        Console.Error.WriteLine($"[compare] {twin.Version}; {opt.Rounds} rounds (+{opt.Warmup} warm-up) over {metrics.Length} metrics");
+
+        int total = opt.Warmup + opt.Rounds;
+        for (int round = 0; round < total; round++)
+        {
+            bool warm = round < opt.Warmup;
+            var sw = Stopwatch.StartNew();
+            foreach (var m in metrics)
+            {
+                var s = results[m.Name];
+                if (s.Error != null) continue;
+                int n = Math.Max(1, (int)Math.Round(m.Samples * opt.SampleScale));
+                try
+                {
+                    // Sample by sample: ours, libbpf (and the control), the order rotating every pair, so that bursts
+                    // of load from other processes hit both sides alike; each pair gives one ratio.
+                    bool withControl = control != null && IsMapOp(m.Name);
+                    for (int i = 0; i < n; i++)
+                    {
+                        double o = 0, t = 0, c = 0;
+                        int sides = withControl ? 3 : 2;
+                        for (int j = 0; j < sides; j++)
+                        {
+                            switch ((j + i + round) % sides)
+                            {
+                                case 0: o = RunOurs(ours, m.Name, 1, ref maxAllocPerEvent16, ref maxAllocPerEvent256, ref allocEvents)[0]; break;
+                                case 1: t = twin.Run(m.TwinName ?? m.Name, 1)[0]; break;
+                                default: c = control!.Run(m.Name, 1)[0]; break;
+                            }
+                        }
+                        if (warm) continue;
+                        s.Ours.Add(o);
+                        s.Twin.Add(t);
+                        if (withControl) s.Control.Add(c);
+                        s.RoundRatios.Add(Ratio(m, o, t));
+                    }
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    s.Error = e.Message;
+                    Console.Error.WriteLine($"[compare] {m.Name}: {e.GetType().Name}: {e.Message}");
+                }
+            }
+            Console.Error.WriteLine($"[compare] round {round + 1}/{total}{(warm ? " (warm-up)" : string.Empty)} {sw.Elapsed.TotalSeconds:F1}s");
+        }
+
+        ColdStartResult? cold = null, sample = null;
+        if (opt.ColdRuns > 0 && opt.SampleOurs != null && opt.SampleTwin != null && opt.SampleObject != null)
+            sample = ColdStart.RunSample(opt.SampleOurs, opt.SampleTwin, opt.SampleObject, opt.ColdRuns);
+        if (opt.ColdRuns > 0 && opt.ColdOurs != null && opt.ColdTwin != null)
+            cold = ColdStart.Run(opt.ColdOurs, opt.ColdTwin, opt.Object, opt.ColdRuns);
+
+        var sb = new StringBuilder();
+        sb.Append(Machine.Describe(twin.Version)).Append('\n');
+        sb.Append(CultureInfo.InvariantCulture, $"{opt.Rounds} rounds; in each, every metric runs sample by sample, ours and libbpf in turn (who goes first rotates). ours and libbpf: medians of all samples. ratio: median of the per-pair ratios (ours / libbpf for times, ours / libbpf for throughputs, so ≤ target for times and ≥ target for throughputs is good), in brackets their 25th–75th percentiles.\n\n");
+        sb.Append("| metric | ours | libbpf | ratio | target | met? |\n");
+        sb.Append("| --- | ---: | ---: | ---: | --- | --- |\n");
+        foreach (var m in metrics)
+        {
+            var s = results[m.Name];
+            string target = m.Informational ? "(info)" : (m.Kind == MetricKind.Time ? "≤ " : "≥ ") + m.Target.ToString("0.0#", CultureInfo.InvariantCulture);
+            if (s.Error != null || s.Ours.Count == 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | not measured: {s.Error ?? "no samples"} | | | {target} | — |\n");
+                continue;
+            }
+            double mo = Median(s.Ours), mt = Median(s.Twin);
+            var rr = s.RoundRatios.OrderBy(x => x).ToArray();
+            double ratio = Percentile(rr, 0.5);
+            bool met = m.Kind == MetricKind.Time ? ratio <= m.Target : ratio >= m.Target;
+            sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, mo)} | {Format(m, mt)} | {ratio:F3} [{Percentile(rr, 0.25):F2}–{Percentile(rr, 0.75):F2}] | {target} | {(m.Informational ? "—" : met ? "yes" : "**no**")} |\n");
+        }
+        if (maxAllocPerEvent16 >= 0 || maxAllocPerEvent256 >= 0)
+        {
+            long worst = Math.Max(maxAllocPerEvent16, maxAllocPerEvent256);
+            sb.Append(CultureInfo.InvariantCulture, $"| ring-buffer drain: bytes allocated per event (worst drain; GC.GetAllocatedBytesForCurrentThread, {allocEvents:N0} events) | {worst} | (malloc-free) | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
+        }
+        if (sample != null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| cold start of the Native AOT sample (sample-app, execsnoop) to \"attached\" vs its libbpf twin, {sample.Runs} runs each | {sample.OursMs:F1} ms | {sample.TwinMs:F1} ms | {sample.OursMs / sample.TwinMs:F2} | ≤ 1.5 | {(sample.OursMs / sample.TwinMs <= 1.5 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| peak RSS of the sample at \"attached\" (VmHWM) | {sample.OursKb / 1024.0:F1} MiB | {sample.TwinKb / 1024.0:F1} MiB | {sample.OursKb / sample.TwinKb:F2} | ≤ 1.5 | {(sample.OursKb / sample.TwinKb <= 1.5 ? "yes" : "**no**")} |\n");
+        }
+        if (cold != null)
+        {
+            string t = sample != null ? "(info)" : "≤ 1.5";
+            bool info = sample != null;
+            sb.Append(CultureInfo.InvariantCulture, $"| cold start of a minimal AOT app on bench.bpf.o (ColdStart/) to \"attached\" vs C, {cold.Runs} runs each | {cold.OursMs:F1} ms | {cold.TwinMs:F1} ms | {cold.OursMs / cold.TwinMs:F2} | {t} | {(info ? "—" : cold.OursMs / cold.TwinMs <= 1.5 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| its peak RSS at \"attached\" (VmHWM) | {cold.OursKb / 1024.0:F1} MiB | {cold.TwinKb / 1024.0:F1} MiB | {cold.OursKb / cold.TwinKb:F2} | {t} | {(info ? "—" : cold.OursKb / cold.TwinKb <= 1.5 ? "yes" : "**no**")} |\n");
+        }
+        if (opt.GeneratorSummary != null && File.Exists(opt.GeneratorSummary))
+        {
+            var kv = File.ReadAllText(opt.GeneratorSummary).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
+                .Select(x => x.Split('=')).Where(x => x.Length == 2).ToDictionary(x => x[0], x => double.Parse(x[1], CultureInfo.InvariantCulture));
+            double gen = kv.GetValueOrDefault("generate_ms", double.NaN), edit = kv.GetValueOrDefault("edit_ms", double.NaN);
+            sb.Append(CultureInfo.InvariantCulture, $"| generator: bpf/large.bpf.o ({kv.GetValueOrDefault("object_kb")} KiB, -g) to its skeleton ({kv.GetValueOrDefault("generated_kb")} KiB of C#), warm (BenchmarkDotNet median) | {gen:F1} ms | (bpftool gen skeleton: not compared) | | ≤ 100 ms | {(gen <= 100 ? "yes" : "**no**")} |\n");
+            if (kv.TryGetValue("cold_ms", out double coldGen))
+                sb.Append(CultureInfo.InvariantCulture, $"| generator: the same, first run in a fresh process (JIT included) | {coldGen:F0} ms | | | (info) | — |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| generator: rerun after an unrelated edit (all steps cached) | {edit * 1000:F0} µs | | | ≈ 0 | {(edit < 1 ? "yes" : "**no**")} |\n");
+        }
+        if (control != null)
+        {
+            sb.Append("\nControl (libbpf_twin started with one idle thread, same run): what a multi-threaded process pays in the kernel per call (fdget/fput take file references once the descriptor table is shared).\n\n");
+            sb.Append("| metric | libbpf, 1 thread | libbpf + 1 idle thread | ratio | ours / (libbpf + 1 idle thread) |\n| --- | ---: | ---: | ---: | ---: |\n");
+            foreach (var m in metrics)
+            {
+                var s = results[m.Name];
+                if (s.Control.Count == 0 || s.Twin.Count == 0) continue;
+                double mt = Median(s.Twin), mc = Median(s.Control), mo = Median(s.Ours);
+                var ct = new List<double>(); var oc = new List<double>();
+                for (int i = 0; i < s.Control.Count; i++) { ct.Add(Ratio(m, s.Control[i], s.Twin[i])); oc.Add(Ratio(m, s.Ours[i], s.Control[i])); }
+                sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, mt)} | {Format(m, mc)} | {Median(ct):F2} | {Median(oc):F2} |\n");
+            }
+        }
+        string table = sb.ToString();
+        Console.Out.Write(table);
+        if (opt.Output != null)
+            File.WriteAllText(opt.Output, table);
+        return 0;
+    }
+
+    private static double[] RunOurs(OurSide ours, string metric, int n, ref long max16, ref long max256, ref long events)
+    {
+        var r = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            r[i] = ours.RunSample(metric);
+            if (metric.StartsWith("rb_drain_", StringComparison.Ordinal) && ours.LastDrainEvents > 0)
+            {
+                long per = (ours.LastDrainAllocatedBytes + ours.LastDrainEvents - 1) / ours.LastDrainEvents;
+                if (ours.LastDrainAllocatedBytes > 0 && per == 0) per = 1;
+                events += ours.LastDrainEvents;
+                if (metric == "rb_drain_16") max16 = Math.Max(max16, per);
+                else max256 = Math.Max(max256, per);
+            }
+        }
+        return r;
+    }
+
+    private static bool IsMapOp(string name) => name.StartsWith("hash_", StringComparison.Ordinal) || name.StartsWith("array_", StringComparison.Ordinal);
+
+    private static double Ratio(Metric m, double oursNs, double twinNs) =>
+        m.Kind == MetricKind.Time ? oursNs / twinNs : twinNs / oursNs;
+
+    private static string Format(Metric m, double ns)
+    {
+        if (m.Kind == MetricKind.Time)
+            return ns >= 1e6 ? $"{ns / 1e6:F2} ms" : $"{ns / 1e3:F1} µs";
+        double perSec = m.OpsPerSample / (ns / 1e9);
+        return perSec >= 1e6 ? $"{perSec / 1e6:F2} M {m.Unit}" : $"{perSec / 1e3:F0} k {m.Unit}";
+    }
+
+    internal static double Median(IReadOnlyList<double> xs)
+    {
+        var a = xs.OrderBy(x => x).ToArray();
+        return Percentile(a, 0.5);
+    }
+
+    private static double Percentile(double[] sorted, double p)
+    {
+        if (sorted.Length == 0) return double.NaN;
+        double pos = p * (sorted.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
+        return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    }
+
+    private sealed class Options
+    {
+        public string Object = "";
+        public string Twin = "";
+        public string? ColdOurs, ColdTwin, Output, GeneratorSummary, SampleOurs, SampleTwin, SampleObject;
+        public int Rounds = 20, Warmup = 2, ColdRuns = 30;
+        public bool Control = true;
+        public double SampleScale = 1;
+        public HashSet<string>? Metrics;
+
+        public static Options Parse(string[] args)
+        {
+            var o = new Options();
+            string root = Paths.RepoRoot;
+            o.Object = Path.Combine(root, "bpf", "bench.bpf.o");
+            o.Twin = Path.Combine(root, "tests", "Ebpf.Benchmarks", "Compare", "out", "libbpf_twin");
+            for (int i = 0; i < args.Length; i++)
+            {
+                string a = args[i];
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{a} needs a value");
+                switch (a)
+                {
+                    case "--object": o.Object = Next(); break;
+                    case "--twin": o.Twin = Next(); break;
+                    case "--rounds": o.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--warmup": o.Warmup = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--samples-scale": o.SampleScale = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--metrics": o.Metrics = new HashSet<string>(Next().Split(','), StringComparer.Ordinal); break;
+                    case "--cold-ours": o.ColdOurs = Next(); break;
+                    case "--cold-twin": o.ColdTwin = Next(); break;
+                    case "--cold-runs": o.ColdRuns = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--sample-ours": o.SampleOurs = Next(); break;
+                    case "--sample-twin": o.SampleTwin = Next(); break;
+                    case "--sample-object": o.SampleObject = Next(); break;
+                    case "--output": o.Output = Next(); break;
+                    case "--no-control": o.Control = false; break;
+                    case "--generator-summary": o.GeneratorSummary = Next(); break;
+                    default: throw new ArgumentException($"unknown option {a}");
+                }
+            }
+            return o;
+        }
+    }
+}
+
+/// <summary>libbpf_twin as a long-lived child: one request line per metric, one answer line of per-sample ns.</summary>
+internal sealed class TwinProcess : IDisposable
+{
+    private readonly Process _p;
+
+    public TwinProcess(string exe, string obj, bool idleThread = false)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.Environment["TWIN_IDLE_THREAD"] = idleThread ? "1" : "0";
+        psi.ArgumentList.Add(obj);
+        _p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {exe}");
+        string? ready = _p.StandardOutput.ReadLine();
+        if (ready == null || !ready.StartsWith("ready ", StringComparison.Ordinal))
+            throw new InvalidOperationException($"libbpf twin did not start: '{ready}'");
+        Version = ready.Substring(6);
+    }
+
+    public string Version { get; }
+
+    public double[] Run(string metric, int samples)
+    {
+        _p.StandardInput.WriteLine($"{metric} {samples}");
+        _p.StandardInput.Flush();
+        string line = _p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("libbpf twin exited");
+        if (!line.StartsWith("ok", StringComparison.Ordinal))
+            throw new InvalidOperationException("libbpf twin: " + line);
+        return line.Substring(2).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _p.StandardInput.WriteLine("quit");
+            _p.StandardInput.Flush();
+            if (!_p.WaitForExit(5000)) _p.Kill();
+        }
+        catch (InvalidOperationException) { }
+        catch (IOException) { }
+        _p.Dispose();
+    }
+}
+
+internal sealed record ColdStartResult(int Runs, double OursMs, double TwinMs, double OursKb, double TwinKb);
+
+/// <summary>Cold start: spawn each binary in turn, time until it prints "attached", read its VmHWM from that line.</summary>
+internal static class ColdStart
+{
+    public static ColdStartResult Run(string ours, string twin, string obj, int runs)
+    {
+        var ot = new List<double>(); var tt = new List<double>();
+        var orss = new List<double>(); var trss = new List<double>();
+        // One untimed run of each to warm the page cache.
+        Once(ours, obj); Once(twin, obj);
+        for (int i = 0; i < runs; i++)
+        {
+            bool oursFirst = (i & 1) == 0;
+            for (int side = 0; side < 2; side++)
+            {
+                bool isOurs = (side == 0) == oursFirst;
+                var (ms, kb) = Once(isOurs ? ours : twin, obj);
+                (isOurs ? ot : tt).Add(ms);
+                (isOurs ? orss : trss).Add(kb);
+            }
+        }
+        return new ColdStartResult(runs, CompareDriver.Median(ot), CompareDriver.Median(tt), CompareDriver.Median(orss), CompareDriver.Median(trss));
+    }
+
+    /// <summary>
+    /// The sample app keeps running after "attached" (it traces until stopped): time until it prints
+    /// "execsnoop: attached" on stderr, read its VmHWM from /proc right then, and kill it.
+    /// </summary>
+    public static ColdStartResult RunSample(string ours, string twin, string obj, int runs)
+    {
+        var ot = new List<double>(); var tt = new List<double>();
+        var orss = new List<double>(); var trss = new List<double>();
+        OnceSample(ours, null); OnceSample(twin, obj);
+        for (int i = 0; i < runs; i++)
+        {
+            bool oursFirst = (i & 1) == 0;
+            for (int side = 0; side < 2; side++)
+            {
+                bool isOurs = (side == 0) == oursFirst;
+                var (ms, kb) = isOurs ? OnceSample(ours, null) : OnceSample(twin, obj);
+                (isOurs ? ot : tt).Add(ms);
+                (isOurs ? orss : trss).Add(kb);
+            }
+        }
+        return new ColdStartResult(runs, CompareDriver.Median(ot), CompareDriver.Median(tt), CompareDriver.Median(orss), CompareDriver.Median(trss));
+    }
+
+    private static (double ms, double kb) OnceSample(string exe, string? arg)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (arg != null) psi.ArgumentList.Add(arg);
+        long t0 = Stopwatch.GetTimestamp();
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {exe}");
+        string? line;
+        while ((line = p.StandardError.ReadLine()) != null && !line.StartsWith("execsnoop: attached", StringComparison.Ordinal)) { }
+        long t1 = Stopwatch.GetTimestamp();
+        double kb = -1;
+        try
+        {
+            foreach (var l in File.ReadLines($"/proc/{p.Id}/status"))
+                if (l.StartsWith("VmHWM:", StringComparison.Ordinal)) { kb = double.Parse(l.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture); break; }
+        }
+        catch (IOException) { }
+        try { p.Kill(); } catch (InvalidOperationException) { }
+        p.WaitForExit();
+        if (line == null || kb < 0)
+            throw new InvalidOperationException($"{exe} did not print \"execsnoop: attached\" (exit {p.ExitCode})");
+        return ((t1 - t0) * 1000.0 / Stopwatch.Frequency, kb);
+    }
+
+    private static (double ms, double kb) Once(string exe, string obj)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(obj);
+        long t0 = Stopwatch.GetTimestamp();
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {exe}");
+        string? line = p.StandardOutput.ReadLine();
+        long t1 = Stopwatch.GetTimestamp();
+        p.WaitForExit();
+        if (line == null || !line.StartsWith("attached ", StringComparison.Ordinal))
+            throw new InvalidOperationException($"{exe} printed '{line}' (exit {p.ExitCode})");
+        double kb = double.Parse(line.AsSpan(9), CultureInfo.InvariantCulture);
+        return ((t1 - t0) * 1000.0 / Stopwatch.Frequency, kb);
+    }
+}
+
+internal static class Machine
+{
+    public static string Describe(string libbpf)
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            foreach (var l in File.ReadLines("/proc/cpuinfo"))
+                if (l.StartsWith("model name", StringComparison.Ordinal)) { cpu = l.Substring(l.IndexOf(':', StringComparison.Ordinal) + 1).Trim(); break; }
+        }
+        catch (IOException) { }
+        string kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "?";
+        return $"Machine: {cpu}, {Environment.ProcessorCount} cores, Linux {kernel}, {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.ProcessArchitecture}), {libbpf} (Debian libbpf-dev), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.\n";
+    }
+}
+
+internal static class Paths
+{
+    public static string BenchObject => Path.Combine(RepoRoot, "bpf", "bench.bpf.o");
+
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "bpf", "bench.bpf.o")) && File.Exists(Path.Combine(dir.FullName, "Skeletons.sln")))
+                    return dir.FullName;
+            return Directory.GetCurrentDirectory();
+        }
+    }
+}
