@@ -193,6 +193,9 @@ run_one() {
             printf 'export %s=%s\n' "$name" "$(shq "${kv#*=}")"
         done < <(env -0)
         printf 'export EBPF_GUEST_KERNEL=%s\n' "$(shq "$kver")"
+        # The guest's / is the host's: give it this kernel's own config (for .kconfig externs), as an installed
+        # Debian kernel would have it in /boot (the overlay makes /boot writable).
+        printf '[ -e /boot/config-%s ] || cp %s /boot/ 2>/dev/null\n' "$kver" "$(shq "$kdir/boot/config-$kver")"
         printf 'cd %s 2>/dev/null || { echo "run-on-kernels: no %s in the guest; cwd is /" >&2; cd /; }\n' "$(shq "$PWD")" "$(shq "$PWD")"
         printf 'exec'; for a in "$@"; do printf ' %s' "$(shq "$a")"; done; printf '\n'
     } > "$run/cmd.sh"

@@ -125,6 +125,7 @@ public class GlobalDataTests
     public void KconfigIsReadOnlyAndNotMappedWritable()
     {
         TestEnvironment.RequireRoot();
+        ExternTests.RequireKernelConfig();
         using var obj = BpfObject.Open(TestEnvironment.Bpf("externs"));
         var kconfig = obj.GetDataSection(".kconfig");
         Assert.False(kconfig.IsWritable);

@@ -75,6 +75,12 @@ public class LoadEveryObjectTests
                 Assert.All(obj.Programs, p => Assert.True(p.IsLoaded));
                 return;
             }
+            case "externs.bpf.o":
+                ExternTests.RequireKernelConfig();
+                break;
+            case "kfuncs.bpf.o":
+                ExternTests.RequireKfuncKernel();
+                break;
         }
         obj.Load();
         Assert.True(obj.IsLoaded);
