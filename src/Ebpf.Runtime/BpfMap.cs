@@ -183,36 +183,45 @@ public class BpfMap : IDisposable
 
     // ------------------------------------------------------------------ descriptor scope
 
-    /// <summary>Holds a reference on the descriptor so that a concurrent Dispose cannot close it mid-call.</summary>
+    /// <summary>
+    /// Keeps the descriptor from being closed by a concurrent Dispose for the duration of one call, without atomics
+    /// (<see cref="CallEpoch"/>): enter, then check the handle is open; the handle stays reachable until Dispose.
+    /// </summary>
     internal readonly ref struct FdScope
     {
         private readonly BpfHandle _h;
+        private readonly CallEpoch.Slot _slot;
         public readonly int Fd;
 
-        public FdScope(BpfHandle h)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public FdScope(BpfHandle h, CallEpoch.Slot slot)
         {
             _h = h;
-            bool ok = false;
-            h.DangerousAddRef(ref ok);
+            _slot = slot;
             Fd = (int)h.DangerousGetHandle();
         }
 
-        public void Dispose() => _h.DangerousRelease();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Dispose()
+        {
+            CallEpoch.Exit(_slot);
+            GC.KeepAlive(_h);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal FdScope EnterFd()
     {
         var h = _handle;
-        if (h == null || h.IsClosed) throw NotLoaded();
-        try
+        if (h == null) throw NotLoaded();
+        var slot = CallEpoch.Current;
+        CallEpoch.Enter(slot);
+        if (h.IsClosed)
         {
-            return new FdScope(h);
-        }
-        catch (ObjectDisposedException)
-        {
+            CallEpoch.Exit(slot);
             throw NotLoaded();
         }
+        return new FdScope(h, slot);
     }
 
     // ------------------------------------------------------------------ raw element access (used by typed wrappers)

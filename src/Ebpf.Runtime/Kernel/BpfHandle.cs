@@ -35,7 +35,7 @@ public sealed class BpfHandle : SafeHandle
 
     public override bool IsInvalid => (long)handle < 0;
 
-    /// <summary>The descriptor number. Valid while the handle is open; use <see cref="SafeHandle.DangerousAddRef"/> around calls that must not race with disposal.</summary>
+    /// <summary>The descriptor number. Valid while the handle is open; use <see cref="SafeHandle.DangerousAddRef"/> around calls that must not race with disposal (the map wrappers guard their own calls).</summary>
     public int Fd
     {
         get
@@ -46,7 +46,14 @@ public sealed class BpfHandle : SafeHandle
         }
     }
 
-    protected override bool ReleaseHandle() => Syscalls.Close((int)handle) == 0;
+    protected override bool ReleaseHandle()
+    {
+        // Map element operations use the descriptor number without a reference count (see CallEpoch): wait for
+        // those in flight on other threads so that the number is not closed, and reused, under them.
+        if (Kind == BpfHandleKind.Map)
+            CallEpoch.WaitForCallers();
+        return Syscalls.Close((int)handle) == 0;
+    }
 
     public override string ToString() => $"{Kind} fd {(IsClosed ? "closed" : ((int)handle).ToString(System.Globalization.CultureInfo.InvariantCulture))}";
 }

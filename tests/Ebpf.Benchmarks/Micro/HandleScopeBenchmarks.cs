@@ -35,7 +35,18 @@ public class HandleScopeBenchmarks
         return s;
     }
 
-    [Benchmark(Description = "EnterFd (DangerousAddRef/Release)")]
+    [Benchmark(Description = "SafeHandle.DangerousAddRef/Release (the guard before CallEpoch)")]
+    public int AddRefRelease()
+    {
+        var h = _map.Handle;
+        bool added = false;
+        h.DangerousAddRef(ref added);
+        int fd = (int)h.DangerousGetHandle();
+        h.DangerousRelease();
+        return fd;
+    }
+
+    [Benchmark(Description = "EnterFd (CallEpoch: a thread-local sequence number, no atomics)")]
     public int Scope()
     {
         using var s = _map.EnterFd();

@@ -14,7 +14,7 @@ public class CleanupTests
         TestEnvironment.RequireRoot();
         // Warm up caches (kernel BTF mapping, feature probes) that live for the process.
         using (var warm = BpfObject.Load(TestEnvironment.Bpf("exec_snoop"))) { }
-        int before = TestEnvironment.OpenFdCount();
+        int before = TestEnvironment.BaselineFdCount();
         for (int i = 0; i < 50; i++)
         {
             using var a = BpfObject.Load(TestEnvironment.Bpf("globals"));
@@ -30,7 +30,7 @@ public class CleanupTests
     {
         TestEnvironment.RequireRoot();
         using (var warm = BpfObject.Load(TestEnvironment.Bpf("calls"))) { }
-        int before = TestEnvironment.OpenFdCount();
+        int before = TestEnvironment.BaselineFdCount();
         for (int i = 0; i < 20; i++)
         {
             using var obj = BpfObject.Open(TestEnvironment.Bpf("verifier_reject"));

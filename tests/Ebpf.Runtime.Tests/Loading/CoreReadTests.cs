@@ -88,7 +88,7 @@ public partial class CoreReadTests
     {
         TestEnvironment.RequireRoot();
         using var obj = BpfObject.Open(TestEnvironment.Bpf("core_comm"), new BpfObjectOptions { TargetBtfPath = "/nonexistent/kernel.btf" });
-        int before = TestEnvironment.OpenFdCount();
+        int before = TestEnvironment.BaselineFdCount();
         var e = Assert.Throws<BpfEnvironmentException>(obj.Load);
         Assert.Contains("/nonexistent/kernel.btf", e.Message);
         Assert.Equal(before, TestEnvironment.OpenFdCount());

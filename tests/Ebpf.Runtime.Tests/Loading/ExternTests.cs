@@ -74,7 +74,7 @@ public class ExternTests
         {
             KernelConfigOverrides = new Dictionary<string, string> { ["CONFIG_HZ"] = "lots" },
         });
-        int before = TestEnvironment.OpenFdCount();
+        int before = TestEnvironment.BaselineFdCount();
         var e = Assert.Throws<BpfException>(obj.Load);
         Assert.Contains("CONFIG_HZ", e.Message);
         Assert.Contains("not a number", e.Message);

@@ -58,7 +58,7 @@ public class PinningTests
                 a.Load();
             using var b = BpfObject.Open(TestEnvironment.Bpf("maps"), new BpfObjectOptions { PinRoot = root });
             b.GetMap("pinned_map").MaxEntries = 99;
-            int before = TestEnvironment.OpenFdCount();
+            int before = TestEnvironment.BaselineFdCount();
             var e = Assert.Throws<BpfException>(b.Load);
             Assert.Contains("incompatible", e.Message);
             Assert.Contains("max_entries", e.Message);

@@ -120,4 +120,66 @@ public class MapConcurrencyTests
             Assert.False(hash.Map.IsLoaded);
         }
     }
+
+    /// <summary>
+    /// The wrappers' calls hold no reference count on the descriptor (CallEpoch): a map disposed under running
+    /// lookups must not have its descriptor number closed under a call and handed to another map. Map B (same
+    /// shape, key 1 = 222) is opened again and again right after A (key 1 = 111) is disposed, so that it takes A's
+    /// numbers; a lookup that ever reads 222 through A's wrapper used a reused descriptor.
+    /// </summary>
+    [Fact]
+    public void ADisposedDescriptorIsNeverReusedUnderARunningCall()
+    {
+        using var other = LoadedMaps.Load();
+        var b = new BpfHashMap<uint, ulong>(other["hash_map"]);
+        b.Update(1, 222);
+        uint bId = other["hash_map"].Id;
+        long total = 0;
+        for (int round = 0; round < 20; round++)
+        {
+            var m = LoadedMaps.Load();
+            var a = new BpfHashMap<uint, ulong>(m["hash_map"]);
+            a.Update(1, 111);
+            var unexpected = new ConcurrentQueue<string>();
+            long ops = 0;
+            using var started = new CountdownEvent(Threads);
+            var threads = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+            {
+                started.Signal();
+                try
+                {
+                    while (true)
+                    {
+                        if (!a.TryLookup(1, out ulong v) || v != 111)
+                            unexpected.Enqueue($"lookup through the disposed map's wrapper read {v}");
+                        Interlocked.Increment(ref ops);
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                }
+                catch (Exception e)
+                {
+                    unexpected.Enqueue(e.ToString());
+                }
+            })).ToArray();
+            foreach (var th in threads) th.Start();
+            started.Wait();
+            Thread.Sleep(5);
+            m.Dispose();
+            var grabbed = new System.Collections.Generic.List<BpfMap>();
+            try
+            {
+                for (int i = 0; i < 64; i++) grabbed.Add(BpfMap.FromId(bId));
+                foreach (var th in threads) Assert.True(th.Join(TimeSpan.FromSeconds(30)), "a thread did not stop");
+            }
+            finally
+            {
+                foreach (var g in grabbed) g.Dispose();
+            }
+            Assert.Empty(unexpected);
+            total += Interlocked.Read(ref ops);
+        }
+        Assert.True(total > 0);
+    }
 }

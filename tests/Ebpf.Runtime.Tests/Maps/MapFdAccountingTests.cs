@@ -13,7 +13,7 @@ public class MapFdAccountingTests
     {
         TestEnvironment.RequireBpffs();
         Cycle(); // warm up process-wide caches (kernel BTF, feature probes)
-        int before = TestEnvironment.OpenFdCount();
+        int before = TestEnvironment.BaselineFdCount();
         for (int i = 0; i < 50; i++)
             Cycle();
         Assert.Equal(before, TestEnvironment.OpenFdCount());

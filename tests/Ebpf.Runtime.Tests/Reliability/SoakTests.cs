@@ -35,7 +35,7 @@ public class SoakTests
 
         // Warm-up: kernel BTF mapping, feature probes, JIT, tracefs lookups: things that live for the process.
         for (int i = 0; i < 20; i++) Cycle(ours);
-        int fdsBefore = TestEnvironment.OpenFdCount();
+        int fdsBefore = TestEnvironment.BaselineFdCount();
         int bpfFdsBefore = KernelObjectAudit.BpfDescriptorCount();
         long managedBefore = ManagedBytes();
         long rssBefore = RssBytes();
