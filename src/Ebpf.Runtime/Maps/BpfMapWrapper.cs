@@ -29,8 +29,9 @@ public enum BpfMapLookupFlags : ulong
 /// A wrapper owns nothing: the map stays owned by its <see cref="BpfObject"/> (or whoever opened it), and
 /// disposing that closes the map under the wrapper, after which operations throw
 /// <see cref="InvalidOperationException"/>. Wrappers hold no mutable state of their own and are safe to use from
-/// several threads at once; each operation holds a reference on the map's descriptor for the duration of the
-/// system call, so a concurrent Dispose never makes a call use a closed (or reused) descriptor number.
+/// several threads at once; closing a map waits for the operations already inside their system call on other
+/// threads (without an atomic instruction on the call path), so a concurrent Dispose never makes a call use a closed
+/// (or reused) descriptor number.
 /// A wrapper can be made before the object is loaded (sizes come from the map's definition); operations need the
 /// loaded map.
 /// </remarks>
