@@ -65,6 +65,10 @@ internal static partial class AttachSupport
                 ro.Write(Off(ro, "target_tgid"), Environment.ProcessId);
             configure?.Invoke(obj);
             obj.Load();
+            // Leave nothing on the host's bpffs: maps pinned by name (maps.bpf.o's pinned_map) live on through the
+            // object's descriptors without their pins.
+            foreach (var m in obj.Maps)
+                if (m.PinPath != null) m.Unpin();
             return obj;
         }
         catch
