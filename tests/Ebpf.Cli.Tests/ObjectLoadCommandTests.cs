@@ -18,23 +18,8 @@ public class ObjectLoadCommandTests
         obj.GetProperty("programs").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
 
     /// <summary>Descriptors of this process that are BPF programs, maps, links or BTF objects.</summary>
-    private static int BpfFdCount()
-    {
-        int n = 0;
-        foreach (var fd in Directory.GetFileSystemEntries("/proc/self/fd"))
-        {
-            try
-            {
-                if (new FileInfo(fd).LinkTarget is { } target && (target.StartsWith("anon_inode:bpf", StringComparison.Ordinal) || target == "anon_inode:btf"))
-                    n++;
-            }
-            catch (IOException)
-            {
-                // closed meanwhile
-            }
-        }
-        return n;
-    }
+    private static int BpfFdCount() => TestEnvironment.CountFds(target =>
+        target != null && (target.StartsWith("anon_inode:bpf", StringComparison.Ordinal) || target == "anon_inode:btf"));
 
     private static string ProgramLine(CliResult r, string name) =>
         r.StdOut.Split('\n').Single(l => l.StartsWith($"  {name} ", StringComparison.Ordinal));

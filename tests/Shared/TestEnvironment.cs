@@ -91,7 +91,12 @@ public static class TestEnvironment
     /// descriptor the runtime under test leaks (a BPF object, perf event, epoll, eventfd, socket or kernel file)
     /// is always counted.
     /// </summary>
-    public static int OpenFdCount()
+    public static int OpenFdCount() => CountFds(target => !(target != null && (target.StartsWith("pipe:", StringComparison.Ordinal)
+        || target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal)
+        || target.EndsWith(".so", StringComparison.Ordinal) || target.Contains(".so.", StringComparison.Ordinal))));
+
+    /// <summary>Number of this process's open descriptors whose link target (null when unreadable) matches.</summary>
+    public static int CountFds(Func<string?, bool> targetMatches)
     {
         int n = 0;
         foreach (var fd in Directory.GetFileSystemEntries("/proc/self/fd"))
@@ -105,11 +110,7 @@ public static class TestEnvironment
             {
                 continue; // closed meanwhile (the enumeration's own descriptor)
             }
-            if (target != null && (target.StartsWith("pipe:", StringComparison.Ordinal)
-                || target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal)
-                || target.EndsWith(".so", StringComparison.Ordinal) || target.Contains(".so.", StringComparison.Ordinal)))
-                continue;
-            n++;
+            if (targetMatches(target)) n++;
         }
         return n;
     }

@@ -18,9 +18,9 @@ namespace Ebpf.Kernel;
 /// (SafeHandle does so with a full fence), issues a process-wide memory barrier
 /// (<see cref="Interlocked.MemoryBarrierProcessWide"/>, membarrier(2) on Linux) and, for every other thread whose
 /// number is odd, waits until that number changes (that call has ended; later calls see the handle closed) before
-/// closing the descriptor. Either the caller sees
-/// the handle closed, or the closer sees the caller's counter: the asymmetric form of Dekker's protocol. Callers keep
-/// the handle reachable to the end of the call, so the finalizer never closes a descriptor in use.
+/// closing the descriptor. Either the caller sees the handle closed, or the closer sees the caller's odd number: the
+/// asymmetric form of Dekker's protocol. Callers keep the handle reachable to the end of the call, so the finalizer
+/// never closes a descriptor in use.
 /// </remarks>
 internal static class CallEpoch
 {

@@ -14,25 +14,8 @@ namespace Ebpf.Runtime.Tests.Reliability;
 internal static class KernelObjectAudit
 {
     /// <summary>Descriptors of this process that refer to BPF objects or perf events.</summary>
-    public static int BpfDescriptorCount()
-    {
-        int n = 0;
-        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
-        {
-            string? target;
-            try
-            {
-                target = new FileInfo(fd).LinkTarget;
-            }
-            catch (IOException)
-            {
-                continue; // closed meanwhile
-            }
-            if (target != null && (target.StartsWith("anon_inode:bpf", StringComparison.Ordinal) || target == "anon_inode:[perf_event]"))
-                n++;
-        }
-        return n;
-    }
+    public static int BpfDescriptorCount() => TestEnvironment.CountFds(target =>
+        target != null && (target.StartsWith("anon_inode:bpf", StringComparison.Ordinal) || target == "anon_inode:[perf_event]"));
 
     /// <summary>"prog_id", "map_id" or "link_id" of a BPF descriptor of this process (from /proc/self/fdinfo), or 0.</summary>
     public static uint IdOfDescriptor(int fd, out string kind)
