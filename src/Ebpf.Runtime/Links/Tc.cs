@@ -1,0 +1,175 @@
+using System;
+using Ebpf.Kernel;
+
+namespace Ebpf;
+
+// tc programs: a tcx link (Linux 6.6) or, before it, a direct-action cls_bpf filter under clsact over rtnetlink.
+
+/// <summary>A tc program: SEC("tcx/ingress"), "tcx/egress", "tc/ingress", "tc/egress" or the legacy SEC("tc") / "classifier".</summary>
+public sealed class TcProgram : TypedProgram
+{
+    public TcProgram(BpfProgram program)
+        : base(program, nameof(TcProgram), p => p.Type is BpfProgramType.SchedCls, "a tc classifier (SEC(\"tcx/ingress\"), SEC(\"tc\"))") { }
+
+    /// <summary>
+    /// Attaches to <paramref name="interfaceName"/>: a tcx link when the kernel has them (6.6), else a direct-action
+    /// filter under the clsact qdisc. <paramref name="attachPoint"/> null means what the section says.
+    /// </summary>
+    public BpfLink Attach(string interfaceName, TcAttachPoint? attachPoint = null)
+    {
+        var point = Program.TcPoint(attachPoint);
+        int ifindex = BpfProgram.InterfaceIndex(Program.Syscalls, interfaceName);
+        if (KernelFeatures.For(Program.Syscalls).TcxLinks)
+            return Program.AttachTcx(interfaceName, ifindex, point);
+        return Program.AttachClsact(interfaceName, ifindex, point, 0, 0, false);
+    }
+
+    /// <summary>Attaches with a tcx link (Linux 6.6).</summary>
+    public TcxLink AttachTcx(string interfaceName, TcAttachPoint? attachPoint = null) =>
+        Program.AttachTcx(interfaceName, BpfProgram.InterfaceIndex(Program.Syscalls, interfaceName), Program.TcPoint(attachPoint));
+
+    /// <summary>Attaches with a tcx link to the interface with index <paramref name="interfaceIndex"/>.</summary>
+    public TcxLink AttachTcx(int interfaceIndex, TcAttachPoint? attachPoint = null) =>
+        Program.AttachTcx($"ifindex {interfaceIndex}", interfaceIndex, Program.TcPoint(attachPoint));
+
+    /// <summary>
+    /// Attaches the classic way, over rtnetlink: adds the clsact qdisc if missing and a direct-action bpf filter with
+    /// <paramref name="priority"/> and <paramref name="handle"/> (0: the kernel chooses). Disposing the result removes the filter.
+    /// </summary>
+    public TcClsactLink AttachClsact(string interfaceName, TcAttachPoint? attachPoint = null, ushort priority = 0, uint handle = 0, bool replace = false) =>
+        Program.AttachClsact(interfaceName, BpfProgram.InterfaceIndex(Program.Syscalls, interfaceName), Program.TcPoint(attachPoint), priority, handle, replace);
+}
+
+/// <summary>Which side of an interface a tc program runs on.</summary>
+public enum TcAttachPoint
+{
+    Ingress,
+    Egress,
+}
+
+/// <summary>A tc program attached to an interface with a tcx link (Linux 6.6).</summary>
+public sealed class TcxLink : FdLink
+{
+    internal TcxLink(BpfProgram program, BpfHandle handle, string device, int ifindex, TcAttachPoint point)
+        : base(program, handle, $"tcx {point.ToString().ToLowerInvariant()} on {device} (ifindex {ifindex})")
+    {
+        Interface = device;
+        InterfaceIndex = ifindex;
+        AttachPoint = point;
+    }
+
+    public string Interface { get; }
+    public int InterfaceIndex { get; }
+    public TcAttachPoint AttachPoint { get; }
+}
+
+/// <summary>
+/// A tc program attached the classic way: a direct-action cls_bpf filter under the interface's clsact qdisc, set up
+/// over rtnetlink (what `tc filter add dev X ingress bpf da` does). Disposing removes the filter; the qdisc stays
+/// unless this attachment created it and <see cref="RemoveQdiscOnDispose"/> is set.
+/// </summary>
+public sealed class TcClsactLink : BpfLink
+{
+    // The rtnetlink socket the filter was added through, kept to delete it: a socket stays in the network namespace
+    // it was made in, so disposing from a thread in another namespace still removes the right filter.
+    private readonly RouteNetlink _netlink;
+
+    internal TcClsactLink(BpfProgram program, RouteNetlink netlink, string device, int ifindex, TcAttachPoint point, uint handle, ushort priority, bool createdQdisc)
+        : base(program)
+    {
+        _netlink = netlink;
+        Interface = device;
+        InterfaceIndex = ifindex;
+        AttachPoint = point;
+        Handle = handle;
+        Priority = priority;
+        CreatedQdisc = createdQdisc;
+    }
+
+    public string Interface { get; }
+    public int InterfaceIndex { get; }
+    public TcAttachPoint AttachPoint { get; }
+    /// <summary>The filter's handle.</summary>
+    public uint Handle { get; }
+    /// <summary>The filter's priority (chosen by the kernel when 0 was asked for).</summary>
+    public ushort Priority { get; }
+    /// <summary>Whether attaching created the clsact qdisc.</summary>
+    public bool CreatedQdisc { get; }
+    /// <summary>Also delete the clsact qdisc on dispose when this attachment created it (default false: others may use it).</summary>
+    public bool RemoveQdiscOnDispose { get; set; }
+
+    public override string Target => $"tc {AttachPoint.ToString().ToLowerInvariant()} on {Interface} (ifindex {InterfaceIndex}, clsact filter handle 0x{Handle:x} priority {Priority})";
+
+    public override void Detach() => Dispose();
+
+    protected override void Release()
+    {
+        using var nl = _netlink;
+        int r = nl.DeleteFilter(InterfaceIndex, AttachPoint, Handle, Priority, out var why);
+        if (CreatedQdisc && RemoveQdiscOnDispose)
+            nl.DeleteClsact(InterfaceIndex);
+        if (r < 0 && r != -Errno.ENOENT && r != -Errno.ENODEV && r != -Errno.EINVAL)
+            throw new BpfSyscallException("netlink RTM_DELTFILTER", null, -r, $"removing {Target} failed: {Errno.Name(-r)} ({why ?? Errno.Describe(-r)})");
+    }
+}
+
+public partial class BpfProgram
+{
+    /// <summary>Which side a tc program runs on: the one asked for, else the one its section names.</summary>
+    internal TcAttachPoint TcPoint(TcAttachPoint? asked)
+    {
+        if (asked.HasValue) return asked.Value;
+        return ExpectedAttachType switch
+        {
+            BpfAttachType.TcxIngress => TcAttachPoint.Ingress,
+            BpfAttachType.TcxEgress => TcAttachPoint.Egress,
+            _ => throw new ArgumentException($"program '{Name}' (SEC(\"{SectionName}\")) does not say ingress or egress; pass the attach point"),
+        };
+    }
+
+    internal unsafe TcxLink AttachTcx(string device, int ifindex, TcAttachPoint point)
+    {
+        RequireType("a tcx link", BpfProgramType.SchedCls, BpfProgramType.SchedAct);
+        var at = point == TcAttachPoint.Ingress ? BpfAttachType.TcxIngress : BpfAttachType.TcxEgress;
+        var a = new LinkCreateAttr { ProgFd = (uint)Fd, TargetFdOrIfindex = (uint)ifindex, AttachType = (uint)at };
+        int fd = BpfSys.Call(Syscalls, BpfCommand.LinkCreate, ref a);
+        if (fd < 0)
+        {
+            int e = -fd;
+            if (e == Errno.EINVAL && !KernelFeatures.For(Syscalls).TcxLinks)
+                throw new BpfNotSupportedException("tcx links", "6.6", $"cannot attach program '{Name}' to {device}; TcProgram.AttachClsact() works on older kernels");
+            throw BpfSys.Error(BpfCommand.LinkCreate, e, $"of tc program '{Name}' to {device} (ifindex {ifindex}) {point.ToString().ToLowerInvariant()}",
+                e == Errno.ENODEV ? $"interface {device} does not exist" : e == Errno.EINVAL ? "tcx links take SCHED_CLS programs" : null);
+        }
+        return new TcxLink(this, new BpfHandle(fd, BpfHandleKind.Link, Syscalls), device, ifindex, point);
+    }
+
+    internal TcClsactLink AttachClsact(string device, int ifindex, TcAttachPoint point, ushort priority, uint handle, bool replace)
+    {
+        RequireType("a tc filter", BpfProgramType.SchedCls);
+        bool added = false;
+        var h = Handle;
+        try
+        {
+            h.DangerousAddRef(ref added);
+            var nl = RouteNetlink.Open(Syscalls);
+            bool created = false;
+            try
+            {
+                created = nl.EnsureClsact(ifindex, device);
+                var (hnd, prio) = nl.AddBpfFilter(ifindex, device, point, h.Fd, Name, handle, priority, replace);
+                return new TcClsactLink(this, nl, device, ifindex, point, hnd, prio, created);
+            }
+            catch
+            {
+                if (created) nl.DeleteClsact(ifindex);
+                nl.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            if (added) h.DangerousRelease();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System;
+using Ebpf.Kernel;
+
+namespace Ebpf;
+
+// BTF-attached programs (tp_btf, fentry, fexit, fmod_ret, fsession, freplace, lsm): tracing links.
+
+/// <summary>A BTF-attached tracing program: SEC("tp_btf/..."), "fentry/", "fexit/", "fmod_ret/", "fsession/", "freplace/".</summary>
+public sealed class TracingProgram : TypedProgram
+{
+    public TracingProgram(BpfProgram program)
+        : base(program, nameof(TracingProgram),
+            p => (p.Type == BpfProgramType.Tracing && p.ExpectedAttachType != BpfAttachType.TraceIter) || p.Type == BpfProgramType.Ext,
+            "a tracing program (tp_btf, fentry, fexit, fmod_ret, freplace); iterators are IteratorProgram") { }
+
+    /// <summary>Attaches to the function or tracepoint the program was loaded against (<see cref="BpfProgram.AttachTarget"/>).</summary>
+    public TracingLink Attach(ulong cookie = 0) => Program.AttachTracing(cookie);
+}
+
+/// <summary>A SEC("lsm/...") program (BPF LSM, Linux 5.7 with CONFIG_BPF_LSM and "bpf" in lsm=).</summary>
+public sealed class LsmProgram : TypedProgram
+{
+    public LsmProgram(BpfProgram program)
+        : base(program, nameof(LsmProgram), p => p.Type == BpfProgramType.Lsm, "an LSM program (SEC(\"lsm/hook\"))") { }
+
+    /// <summary>Attaches to the LSM hook the program was loaded against (for lsm_cgroup programs use <see cref="CgroupProgram"/>).</summary>
+    public TracingLink Attach(ulong cookie = 0)
+    {
+        if (Program.ExpectedAttachType == BpfAttachType.LsmCgroup)
+            throw new InvalidOperationException($"program '{Name}' is an lsm_cgroup program: attach it to a cgroup with CgroupProgram.Attach(cgroupPath)");
+        return Program.AttachTracing(cookie);
+    }
+}
+
+/// <summary>A BTF-attached program (tp_btf, fentry, fexit, fmod_ret, freplace, lsm) held by a tracing link.</summary>
+public sealed class TracingLink : FdLink
+{
+    internal TracingLink(BpfProgram program, BpfHandle handle, string kind, string attachTarget)
+        : base(program, handle, $"{kind} {attachTarget}")
+    {
+        Kind = kind;
+        AttachTarget = attachTarget;
+    }
+
+    /// <summary>"fentry", "fexit", "tp_btf", "lsm", ...</summary>
+    public string Kind { get; }
+    /// <summary>The kernel function, BTF tracepoint or LSM hook.</summary>
+    public string AttachTarget { get; }
+}
+
+public partial class BpfProgram
+{
+    /// <summary>
+    /// Attaches a BTF-verified program (tp_btf, fentry, fexit, fmod_ret, freplace, lsm) to the target it was loaded against.
+    /// </summary>
+    public unsafe TracingLink AttachTracing(ulong cookie = 0)
+    {
+        string target = AttachTarget ?? SectionName;
+        int fd;
+        if (cookie == 0)
+        {
+            var a = new RawTracepointOpenAttr { ProgFd = (uint)Fd };
+            fd = BpfSys.Call(Syscalls, BpfCommand.RawTracepointOpen, ref a);
+        }
+        else
+        {
+            var la = new LinkCreateAttr { ProgFd = (uint)Fd, AttachType = ExpectedAttachType.HasValue ? (uint)ExpectedAttachType.Value : 0, TracingCookie = cookie };
+            fd = BpfSys.Call(Syscalls, BpfCommand.LinkCreate, ref la);
+        }
+        if (fd < 0)
+            throw BpfSys.Error(cookie == 0 ? BpfCommand.RawTracepointOpen : BpfCommand.LinkCreate, -fd, $"of {Type} program '{Name}' to '{target}'",
+                -fd == Errno.EPERM || -fd == Errno.ENOTSUPP || -fd == Errno.EOPNOTSUPP
+                    ? $"this kernel refuses {Type} attachment (fentry/fexit/fmod_ret need BPF trampolines, lsm needs CONFIG_BPF_LSM and \"bpf\" in the lsm= boot list)"
+                    : -fd == Errno.EINVAL && cookie != 0 ? "BPF cookies on tracing links need Linux 5.19"
+                    : null);
+        return new TracingLink(this, new BpfHandle(fd, BpfHandleKind.Link, Syscalls), Section?.Definition.Prefix ?? Type.ToString(), target);
+    }
+}
