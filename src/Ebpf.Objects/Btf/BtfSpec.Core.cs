@@ -122,6 +122,13 @@ public sealed partial class BtfSpec
     {
         if (Base != null && Base._libbpfPtrSize > 0)
             return Base._libbpfPtrSize;
+        int id = FindLibbpfPointerSizeWitness();
+        return id > 0 ? (int)GetSizeOrType(id) : -1;
+    }
+
+    /// <summary>The type libbpf's btf_ptr_sz takes the pointer size from (the first 4- or 8-byte INT named like "long"), or -1.</summary>
+    internal int FindLibbpfPointerSizeWitness()
+    {
         int n = TypeCount;
         for (int id = 1; id < n; id++)
         {
@@ -134,7 +141,7 @@ public sealed partial class BtfSpec
             foreach (var alias in LongAliases)
             {
                 if (name.Length == alias.Length && NameEquals(name, alias))
-                    return (int)size;
+                    return id;
             }
         }
         return -1;
