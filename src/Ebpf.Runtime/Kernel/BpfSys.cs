@@ -34,8 +34,7 @@ internal static unsafe class BpfSys
             case Errno.EPERM:
             case Errno.EACCES:
                 return "BPF needs root, or CAP_BPF plus CAP_PERFMON (tracing) or CAP_NET_ADMIN (networking); " +
-                       "in a container, the seccomp profile or kernel.unprivileged_bpf_disabled may also block bpf(2)" +
-                       (cmd == BpfCommand.MapCreate || cmd == BpfCommand.ProgLoad ? "; on kernels before 5.11 the memlock limit (ulimit -l) can also cause this" : string.Empty);
+                       "in a container, the seccomp profile or kernel.unprivileged_bpf_disabled may also block bpf(2)";
             case Errno.E2BIG:
                 return cmd == BpfCommand.ProgLoad
                     ? "the program is too large or the kernel does not know an attribute this call sets (an older kernel)"
@@ -64,12 +63,14 @@ internal static unsafe class BpfSys
     {
         int fd = Call(sys, BpfCommand.MapCreate, ref attr);
         if (fd < 0)
-            throw Error(BpfCommand.MapCreate, -fd, $"for map '{name}' ({(BpfMapType)attr.MapType}, key {attr.KeySize} B, value {attr.ValueSize} B, {attr.MaxEntries} entries)", MapCreateAdvice(-fd, attr));
+            throw Error(BpfCommand.MapCreate, -fd, $"for map '{name}' ({(BpfMapType)attr.MapType}, key {attr.KeySize} B, value {attr.ValueSize} B, {attr.MaxEntries} entries)", MapCreateAdvice(sys, -fd, attr));
         return ToHandle(sys, fd, BpfHandleKind.Map);
     }
 
-    private static string? MapCreateAdvice(int errno, in MapCreateAttr attr)
+    private static string? MapCreateAdvice(Syscalls sys, int errno, in MapCreateAttr attr)
     {
+        if (errno == Errno.EPERM)
+            return KernelFeatures.For(sys).PermissionAdvice(BpfCommand.MapCreate, errno);
         if (errno == Errno.EINVAL)
         {
             var t = (BpfMapType)attr.MapType;

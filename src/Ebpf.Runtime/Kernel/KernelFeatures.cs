@@ -63,7 +63,7 @@ public sealed partial class KernelFeatures
             return;
         }
         if (-fd == Errno.EPERM || -fd == Errno.EACCES || -fd == Errno.ENOSYS)
-            throw BpfSys.Error(BpfCommand.MapCreate, -fd, "(checking that this process may use bpf(2))");
+            throw BpfSys.Error(BpfCommand.MapCreate, -fd, "(checking that this process may use bpf(2))", PermissionAdvice(BpfCommand.MapCreate, -fd));
         _permitted = 1; // some other failure: let the real calls report it
     }
 
@@ -222,6 +222,20 @@ public sealed partial class KernelFeatures
         if (ok) return true;
         string text = Encoding.UTF8.GetString(log).TrimEnd('\0');
         return !(text.Contains("invalid func") || text.Contains("unknown func"));
+    });
+
+    /// <summary>
+    /// The kernel charges BPF maps and programs to the memory cgroup, not to RLIMIT_MEMLOCK: Linux 5.11. Probed as
+    /// libbpf does: bpf_ktime_get_coarse_ns() came in the same release, so a socket filter calling it loads only there.
+    /// </summary>
+    public bool MemcgAccounting => Probe("memory-cgroup accounting of BPF memory", () =>
+    {
+        var insns = new[]
+        {
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpCall, 0, 0, 0, (int)BpfHelper.KtimeGetCoarseNs),
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+        };
+        return LoadProgram(BpfProgramType.SocketFilter, insns, null, 0, out _);
     });
 
     /// <summary>bpf_get_attach_cookie() (LINUX_HAS_BPF_COOKIE), Linux 5.15.</summary>

@@ -81,6 +81,12 @@ internal abstract unsafe class Syscalls
     public virtual int WriteTextFile(string path, string text, bool append) => -Errno.ENOSYS;
     /// <summary>Whether a file or directory exists.</summary>
     public virtual bool PathExists(string path) => false;
+
+    /// <summary>
+    /// prlimit(2) on this process: sets <paramref name="newLimit"/> (when not null) and returns the previous limit in
+    /// <paramref name="oldLimit"/> (when not null). 0 or -errno.
+    /// </summary>
+    public virtual int Prlimit(int resource, Libc.RLimit64* newLimit, Libc.RLimit64* oldLimit) => -Errno.ENOSYS;
 }
 
 /// <summary>The real kernel, through libc.</summary>
@@ -205,4 +211,7 @@ internal sealed unsafe class LinuxSyscalls : Syscalls
     public override int WriteTextFile(string path, string text, bool append) => KernelFiles.Write(path, text, append);
 
     public override bool PathExists(string path) => System.IO.File.Exists(path) || System.IO.Directory.Exists(path);
+
+    public override int Prlimit(int resource, Libc.RLimit64* newLimit, Libc.RLimit64* oldLimit) =>
+        Result(Libc.Prlimit64(0, resource, newLimit, oldLimit));
 }

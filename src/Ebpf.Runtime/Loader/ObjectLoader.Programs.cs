@@ -193,7 +193,7 @@ internal sealed unsafe partial class ObjectLoader
             return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\"))",
                 $"this process is privileged, so the kernel itself refuses {p.Type} programs: it was built without BPF trampolines (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS){(p.Type == BpfProgramType.Lsm ? ", or without CONFIG_BPF_LSM / \"bpf\" in the lsm= boot parameter" : string.Empty)}, or kernel lockdown forbids them; use a kprobe or tracepoint instead on this kernel");
         if (log.Length == 0)
-            return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type})");
+            return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type})", _features.PermissionAdvice(BpfCommand.ProgLoad, errno));
         string last = LastLogLine(log);
         string msg = $"prog '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\")): the verifier rejected it ({Errno.Name(errno)}): {last}. The full verifier log is in VerifierLog ({log.Length} characters).";
         var ex = new BpfVerifierException(p.Name, errno, log, msg);

@@ -67,6 +67,7 @@ internal sealed unsafe partial class ObjectLoader
         {
             _features = KernelFeatures.For(_sys);
             _features.Logger ??= _log;
+            _features.EnsureMemlock();
             _features.EnsureBpfPermitted();
             RelocateCore();
             ResolveExterns();

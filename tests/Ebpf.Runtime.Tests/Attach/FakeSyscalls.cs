@@ -141,6 +141,23 @@ internal sealed unsafe class FakeSyscalls : Syscalls
 
     public override int IfNameToIndex(string name) => name == "eth-fake" ? 7 : -Errno.ENODEV;
 
+    /// <summary>This fake process's RLIMIT_MEMLOCK (soft, hard).</summary>
+    public (ulong Current, ulong Maximum) Memlock { get; set; } = (64 * 1024, 64 * 1024);
+    /// <summary>Answer for a prlimit that sets RLIMIT_MEMLOCK to (soft, hard): 0 (the default: allowed) or -errno.</summary>
+    public Func<(ulong Current, ulong Maximum), int>? OnSetMemlock { get; set; }
+
+    public override int Prlimit(int resource, Ebpf.Interop.Libc.RLimit64* newLimit, Ebpf.Interop.Libc.RLimit64* oldLimit)
+    {
+        if (resource != Ebpf.Interop.Libc.RLIMIT_MEMLOCK) return -Errno.EINVAL;
+        if (oldLimit != null) *oldLimit = new Ebpf.Interop.Libc.RLimit64 { Current = Memlock.Current, Maximum = Memlock.Maximum };
+        if (newLimit == null) return 0;
+        var want = (newLimit->Current, newLimit->Maximum);
+        int r = OnSetMemlock?.Invoke(want) ?? 0;
+        Log.Add($"prlimit(RLIMIT_MEMLOCK, {want.Item1}, {want.Item2}) = {r}");
+        if (r == 0) Memlock = want;
+        return r;
+    }
+
     // ------------------------------------------------------------------ netlink
 
     public override int Socket(int domain, int type, int protocol)

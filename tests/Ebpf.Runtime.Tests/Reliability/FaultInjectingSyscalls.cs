@@ -196,4 +196,7 @@ internal sealed unsafe class FaultInjectingSyscalls : Syscalls
         Next($"write_file({path})") ? -FailErrno : _real.WriteTextFile(path, text, append);
 
     public override bool PathExists(string path) => _real.PathExists(path);
+
+    public override int Prlimit(int resource, Ebpf.Interop.Libc.RLimit64* newLimit, Ebpf.Interop.Libc.RLimit64* oldLimit) =>
+        Next(newLimit != null ? "prlimit(set)" : "prlimit(get)") ? -FailErrno : _real.Prlimit(resource, newLimit, oldLimit);
 }
