@@ -1,9 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using Ebpf.Btf;
 using Ebpf.Kernel;
@@ -19,7 +17,7 @@ internal sealed class UsdtNote
     }
     public string Provider { get; }
     public string Name { get; }
-    /// <summary>The argument spec string, e.g. "-4@%edi 8@-16(%rbp)".</summary>
+    /// <summary>The argument spec string, e.g. "-4@%edi 8@-16(%rbp)" (x86-64) or "-4@x1 8@[sp, 16]" (arm64).</summary>
     public string Arguments { get; }
     public ulong Address { get; }
     public ulong FileOffset { get; }
@@ -96,100 +94,6 @@ internal static class Usdt
         return s;
     }
 
-    /// <summary>An argument location, as usdt.bpf.h reads it.</summary>
-    internal struct ArgSpec
-    {
-        public ulong ValueOrOffset;
-        public int Type; // 0 const, 1 reg, 2 reg deref
-        public short RegisterOffset;
-        public bool Signed;
-        public byte BitShift;
-    }
-
-    /// <summary>Parses an x86-64 SDT argument string ("-4@%edi", "8@-16(%rbp)", "4@$5", "8@(%rsp)").</summary>
-    public static ArgSpec[] ParseArguments(string args, string probe)
-    {
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            throw new PlatformNotSupportedException($"USDT argument specs are only decoded for x86-64 (probe {probe})");
-        var list = new List<ArgSpec>();
-        foreach (var raw in args.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries))
-        {
-            int at = raw.IndexOf('@');
-            if (at <= 0 || !int.TryParse(raw.AsSpan(0, at), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int size))
-                throw new BpfException($"USDT probe {probe}: argument '{raw}' is not of the form SIZE@LOCATION");
-            string loc = raw.Substring(at + 1);
-            var spec = new ArgSpec { Signed = size < 0 };
-            int abs = Math.Abs(size);
-            if (abs != 1 && abs != 2 && abs != 4 && abs != 8)
-                throw new BpfException($"USDT probe {probe}: argument '{raw}' has size {abs}; only 1, 2, 4 and 8 are possible");
-            spec.BitShift = (byte)(64 - abs * 8);
-            if (loc.StartsWith('$'))
-            {
-                spec.Type = 0;
-                spec.ValueOrOffset = (ulong)ParseLong(loc.Substring(1), raw, probe);
-            }
-            else if (loc.StartsWith('%'))
-            {
-                spec.Type = 1;
-                spec.RegisterOffset = RegisterOffset(loc.Substring(1), raw, probe);
-            }
-            else
-            {
-                int open = loc.IndexOf('(');
-                int close = loc.IndexOf(')');
-                if (open < 0 || close < open || loc.IndexOf(',') >= 0)
-                    throw new BpfException($"USDT probe {probe}: argument location '{raw}' is not supported (only constants, registers and register+offset memory)");
-                spec.Type = 2;
-                spec.ValueOrOffset = open == 0 ? 0 : (ulong)ParseLong(loc.Substring(0, open), raw, probe);
-                string reg = loc.Substring(open + 1, close - open - 1);
-                if (!reg.StartsWith('%')) throw new BpfException($"USDT probe {probe}: argument '{raw}' has no register");
-                spec.RegisterOffset = RegisterOffset(reg.Substring(1), raw, probe);
-            }
-            list.Add(spec);
-        }
-        if (list.Count > 12)
-            throw new BpfException($"USDT probe {probe} has {list.Count} arguments; usdt.bpf.h supports 12");
-        return list.ToArray();
-    }
-
-    private static long ParseLong(string s, string raw, string probe)
-    {
-        bool neg = s.StartsWith('-');
-        if (neg || s.StartsWith('+')) s = s.Substring(1);
-        ulong v;
-        bool ok = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out v)
-            : ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v);
-        if (!ok) throw new BpfException($"USDT probe {probe}: cannot read the number in argument '{raw}'");
-        return neg ? -(long)v : (long)v;
-    }
-
-    /// <summary>offsetof(struct pt_regs, reg) on x86-64, for every name of every width of the register.</summary>
-    private static short RegisterOffset(string reg, string raw, string probe)
-    {
-        switch (reg)
-        {
-            case "r15": case "r15d": case "r15w": case "r15b": return 0;
-            case "r14": case "r14d": case "r14w": case "r14b": return 8;
-            case "r13": case "r13d": case "r13w": case "r13b": return 16;
-            case "r12": case "r12d": case "r12w": case "r12b": return 24;
-            case "rbp": case "ebp": case "bp": case "bpl": return 32;
-            case "rbx": case "ebx": case "bx": case "bl": return 40;
-            case "r11": case "r11d": case "r11w": case "r11b": return 48;
-            case "r10": case "r10d": case "r10w": case "r10b": return 56;
-            case "r9": case "r9d": case "r9w": case "r9b": return 64;
-            case "r8": case "r8d": case "r8w": case "r8b": return 72;
-            case "rax": case "eax": case "ax": case "al": return 80;
-            case "rcx": case "ecx": case "cx": case "cl": return 88;
-            case "rdx": case "edx": case "dx": case "dl": return 96;
-            case "rsi": case "esi": case "si": case "sil": return 104;
-            case "rdi": case "edi": case "di": case "dil": return 112;
-            case "rip": return 128;
-            case "rsp": case "esp": case "sp": case "spl": return 152;
-            default: throw new BpfException($"USDT probe {probe}: unknown register '%{reg}' in argument '{raw}'");
-        }
-    }
-
     /// <summary>Where the fields of struct __bpf_usdt_spec live in the object (from its BTF; libbpf 1.x layout without).</summary>
     internal sealed class SpecLayout
     {
@@ -235,7 +139,7 @@ internal static class Usdt
             }
         }
 
-        public byte[] Encode(ArgSpec[] args, ulong cookie)
+        public byte[] Encode(UsdtArgSpec[] args, ulong cookie)
         {
             var b = new byte[Size];
             for (int i = 0; i < args.Length; i++)
@@ -335,9 +239,11 @@ public partial class BpfProgram
             throw new BpfNotSupportedException("USDT probes without BPF cookies", "5.15", $"program '{Name}': this runtime passes the USDT spec as a BPF cookie");
         string path = BinaryResolver.Resolve(binary, pid);
         List<UsdtNote> notes;
+        UsdtArguments argumentSyntax;
         var elf = ElfBinary.Open(path);
         try
         {
+            argumentSyntax = UsdtArguments.For(elf.Machine, path);
             notes = Usdt.ReadNotes(elf, provider, name);
             if (notes.Count == 0)
             {
@@ -363,7 +269,7 @@ public partial class BpfProgram
                 string probe = $"{provider}:{name}";
                 if (!specIdByArgs.TryGetValue(note.Arguments, out int id))
                 {
-                    var args = Usdt.ParseArguments(note.Arguments, probe);
+                    var args = argumentSyntax.Parse(note.Arguments, probe);
                     id = Usdt.AllocateSpecId(specs);
                     ids.Add(id);
                     var bytes = layout.Encode(args, cookie);

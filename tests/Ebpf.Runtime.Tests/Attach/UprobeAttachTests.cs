@@ -221,19 +221,4 @@ public class UprobeAttachTests
             elf.Close();
         }
     }
-
-    [Fact]
-    public void UsdtArgumentSpecsDecodeLikeLibbpf()
-    {
-        var a = Usdt.ParseArguments("-4@%edi 8@-16(%rbp) 2@$5 -1@(%rsp) 8@%r12", "p:n");
-        Assert.Equal(5, a.Length);
-        Assert.Equal((1, (short)112, true, (byte)32), (a[0].Type, a[0].RegisterOffset, a[0].Signed, a[0].BitShift));
-        Assert.Equal((2, (short)32, (ulong)unchecked((ulong)-16L), false, (byte)0), (a[1].Type, a[1].RegisterOffset, a[1].ValueOrOffset, a[1].Signed, a[1].BitShift));
-        Assert.Equal((0, 5ul, (byte)48), (a[2].Type, a[2].ValueOrOffset, a[2].BitShift));
-        Assert.Equal((2, (short)152, 0ul, true, (byte)56), (a[3].Type, a[3].RegisterOffset, a[3].ValueOrOffset, a[3].Signed, a[3].BitShift));
-        Assert.Equal((short)24, a[4].RegisterOffset);
-        var e = Assert.Throws<BpfException>(() => Usdt.ParseArguments("8@(%rax,%rdx,8)", "p:n"));
-        Assert.Contains("not supported", e.Message);
-        Assert.Throws<BpfException>(() => Usdt.ParseArguments("3@%eax", "p:n"));
-    }
 }
