@@ -14,6 +14,13 @@
  *   getpgid_sys      SEC("ksyscall/getpgid")           syscall entry with
  *                    the syscall's own arguments (BPF_KSYSCALL; the loader
  *                    finds the arch-specific wrapper, __x64_sys_getpgid)
+ *
+ * The C depends on the target architecture: pt_regs (BPF_KPROBE reads the
+ * arguments from its registers, BPF_KSYSCALL from the wrapper's inner
+ * pt_regs) and the syscall wrapper's name in the kprobe.multi sections
+ * (SYS_PREFIX: __x64_sys_ or __arm64_sys_). The Makefile builds it twice:
+ * attach_kprobe.bpf.o (-D__TARGET_ARCH_x86) and arm64/attach_kprobe.bpf.o
+ * (-D__TARGET_ARCH_arm64, arm64/vmlinux.h).
  *   getpgid_sysret   SEC("kretsyscall/getpgid")
  * A test calling unlink() N times and getpgid(0) M times sees
  *   unlinks = unlink_rets = N, getpgid_multi_hits = getpgid_multi_rets =
@@ -28,6 +35,14 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+
+#if defined(__TARGET_ARCH_arm64)
+#define SYS_PREFIX "__arm64_sys_"
+#elif defined(__TARGET_ARCH_x86)
+#define SYS_PREFIX "__x64_sys_"
+#else
+#error "attach_kprobe.bpf.c: define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"
+#endif
 
 const volatile int target_tgid = 0;
 
@@ -60,7 +75,7 @@ int BPF_KRETPROBE(unlink_exit, long ret)
 	return 0;
 }
 
-SEC("kprobe.multi/__x64_sys_getpgid")
+SEC("kprobe.multi/" SYS_PREFIX "getpgid")
 int getpgid_multi(struct pt_regs *ctx)
 {
 	if (is_target())
@@ -68,7 +83,7 @@ int getpgid_multi(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("kretprobe.multi/__x64_sys_getpgid")
+SEC("kretprobe.multi/" SYS_PREFIX "getpgid")
 int getpgid_multi_ret(struct pt_regs *ctx)
 {
 	if (is_target())

@@ -21,6 +21,12 @@
  * and the USDT probes to carry two integer arguments. Each program counts
  * its hits (filtered on `target_tgid`, .rodata, 0 = everyone) and keeps
  * the last arguments / return value seen.
+ *
+ * BPF_KPROBE/BPF_KRETPROBE read the arguments and the return value from the
+ * registers of the architecture's pt_regs: the Makefile builds it for x86-64
+ * (attach_uprobe.bpf.o) and arm64 (arm64/attach_uprobe.bpf.o). The USDT
+ * programs are the same on both: usdt.bpf.h reads registers at the offsets
+ * user space decoded from the probe's notes.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

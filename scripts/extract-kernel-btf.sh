@@ -10,7 +10,7 @@
 #                     (needs a prior `apt-get update`) into a temp dir
 #   path/to/*.deb     an already downloaded kernel package
 #   path/to/DIR       a `dpkg -x` tree containing boot/vmlinuz-*
-#   path/to/vmlinuz-* a bzImage
+#   path/to/vmlinuz-* a bzImage, or an arm64 Image (as Debian's arm64 packages ship it; gzip-compressed or not)
 #   path/to/vmlinux   an uncompressed ELF kernel image
 # OUT (default ./<kernel-version>.btf):
 #   a file path; if it ends in .gz the BTF is written `gzip -9n` compressed
@@ -22,7 +22,9 @@
 # falling back to the kernel's scripts/extract-vmlinux approach: scan for
 # gzip/xz/zstd/lzma/lz4/bzip2/lzop magics and try each offset) -> decompress
 # -> ELF vmlinux -> `objcopy -O binary --only-section=.BTF` -> check the BTF
-# header (magic 0xeB9F, sizes add up to the file size).
+# header (magic 0xeB9F, sizes add up to the file size). An arm64 Image has no ELF section table: the
+# .BTF section is found by its header (magic, version 1, 24-byte header, types at 0, strings right
+# after them, a string table that starts and ends with NUL) and cut out with the sizes it states.
 #
 # Prints one line to stdout:
 #   kver=<ver> package=<pkg> version=<debversion> size=<bytes> sha256=<raw BTF sha256> out=<OUT>
@@ -126,7 +128,17 @@ magic_format() {  # FILE OFFSET -> prints the compression format found there
     esac
 }
 
+# arm64: "ARM\x64" at offset 56 of the Image header (Documentation/arch/arm64/booting.rst)
+is_arm64_image() { [ "$(od -An -tx1 -j 56 -N 4 "$1" 2>/dev/null | tr -d ' \n')" = 41524d64 ]; }
+IMAGE=
 if [ -z "$VMLINUX" ]; then
+    if is_arm64_image "$VMLINUZ"; then
+        IMAGE=$VMLINUZ
+    elif [ "$(magic_format "$VMLINUZ" 0)" = gzip ] && gzip -dc "$VMLINUZ" > "$WORK/Image" 2>/dev/null && is_arm64_image "$WORK/Image"; then
+        IMAGE=$WORK/Image
+    fi
+fi
+if [ -z "$VMLINUX" ] && [ -z "$IMAGE" ]; then
     VMLINUX=$WORK/vmlinux
     if is_elf "$VMLINUZ"; then
         cp "$VMLINUZ" "$VMLINUX"
@@ -163,10 +175,27 @@ if [ -z "$VMLINUX" ]; then
 fi
 
 # ---- 3. extract .BTF ---------------------------------------------------------
-readelf -S -W "$VMLINUX" 2>/dev/null | grep -q ' \.BTF ' ||
-    die "no .BTF section in the kernel image (kernel built without CONFIG_DEBUG_INFO_BTF?)"
 RAW=$WORK/raw.btf
-objcopy -O binary --only-section=.BTF "$VMLINUX" "$RAW"
+if [ -n "$IMAGE" ]; then
+    found=
+    for off in $(LC_ALL=C grep -obUaP '\x9f\xeb\x01\x00\x18\x00\x00\x00' "$IMAGE" | cut -d: -f1); do
+        type_off=$(rd_u32 "$IMAGE" $((off + 8))); type_len=$(rd_u32 "$IMAGE" $((off + 12)))
+        str_off=$(rd_u32 "$IMAGE" $((off + 16))); str_len=$(rd_u32 "$IMAGE" $((off + 20)))
+        total=$((24 + type_len + str_len))
+        [ "$type_off" = 0 ] && [ "$str_off" = "$type_len" ] && [ "$str_len" -gt 1 ] &&
+            [ $((off + total)) -le "$(stat -c %s "$IMAGE")" ] || continue
+        [ "$(rd_u8 "$IMAGE" $((off + 24 + str_off)))" = 0 ] && [ "$(rd_u8 "$IMAGE" $((off + total - 1)))" = 0 ] || continue
+        [ -z "$found" ] || die "two BTF headers in the arm64 Image (offsets $found and $off)"
+        found=$off
+        dd if="$IMAGE" of="$RAW" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$total" status=none
+    done
+    [ -n "$found" ] || die "no kernel BTF in the arm64 Image (kernel built without CONFIG_DEBUG_INFO_BTF?)"
+    echo "extract-kernel-btf: BTF at offset $found of the arm64 Image" >&2
+else
+    readelf -S -W "$VMLINUX" 2>/dev/null | grep -q ' \.BTF ' ||
+        die "no .BTF section in the kernel image (kernel built without CONFIG_DEBUG_INFO_BTF?)"
+    objcopy -O binary --only-section=.BTF "$VMLINUX" "$RAW"
+fi
 SIZE=$(stat -c %s "$RAW")
 [ "$SIZE" -gt 24 ] || die "extracted .BTF is empty"
 

@@ -12,8 +12,9 @@ using Xunit;
 namespace Ebpf.Objects.Tests.Core;
 
 /// <summary>
-/// Compares every CO-RE decision on every object in bpf/ with libbpf's own (tests/oracle/core-oracle, libbpf 1.1.2
-/// with --keep-going), for the running kernel and each stored kernel BTF, field by field.
+/// Compares every CO-RE decision on every object in bpf/ (and bpf/arm64/) with libbpf's own (tests/oracle/core-oracle,
+/// libbpf 1.1.2 with --keep-going), for the running kernel and each stored kernel BTF (x86-64 and arm64), field by
+/// field.
 /// </summary>
 public class CoreOracleTests
 {
@@ -30,6 +31,10 @@ public class CoreOracleTests
         var objects = new List<string>();
         if (Directory.Exists(CoreTestUtil.BpfDir))
             objects.AddRange(Directory.GetFiles(CoreTestUtil.BpfDir, "*.bpf.o").OrderBy(x => x, StringComparer.Ordinal));
+        // The arm64 variants of the objects whose C depends on the architecture (pt_regs, syscall wrappers).
+        string arm64 = Path.Combine(CoreTestUtil.BpfDir, "arm64");
+        if (Directory.Exists(arm64))
+            objects.AddRange(Directory.GetFiles(arm64, "*.bpf.o").OrderBy(x => x, StringComparer.Ordinal));
         if (Directory.Exists(DataDir))
             objects.AddRange(Directory.GetFiles(DataDir, "*.bpf.o").OrderBy(x => x, StringComparer.Ordinal));
         // More objects to compare (e.g. hand-made ones): EBPF_CORE_ORACLE_OBJECTS=dir1:dir2
