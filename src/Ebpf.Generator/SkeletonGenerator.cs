@@ -21,6 +21,7 @@ namespace Ebpf.Generator;
 /// Pipeline (tracking names in brackets, for the incremental tests):
 /// <code>
 /// AdditionalTexts + item metadata ─[ObjectInput]─▶ decode base64, options ─[Model]─▶ parse, build SkeletonModel
+///        (per-architecture objects of one class: ─Collect─[Variants]─▶ one model)
 ///        │                                                        │
 ///        ├─[KernelBtf]─▶ parse kernel BTF once ─Collect─┐         │
 ///        │                                              ▼         │
@@ -55,9 +56,15 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
             .Select(static (f, _) => f.Object!)
             .WithTrackingName(TrackingNames.ObjectInput);
 
-        var models = objects
+        var perObject = objects
             .Select(static (input, ct) => BuildModel(input, ct))
             .WithTrackingName(TrackingNames.Model);
+
+        // Per-architecture objects of one class become one skeleton (each unchanged model passes through as it was).
+        var models = perObject
+            .Collect()
+            .SelectMany(static (all, ct) => ArchitectureVariants.Merge(all, ct))
+            .WithTrackingName(TrackingNames.Variants);
 
         // Kernel BTF for the CO-RE pre-flight: each file parsed once, then shared by every object.
         var kernels = files
@@ -206,7 +213,10 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
         }
         var bytes = Decode(text, ct, out var error);
         return new ObjectInput(sourcePath, objectName, className, Get(options, "EbpfNamespace"), Get(options, "EbpfResourceName") ?? SkeletonOptions.DefaultResourceName(file),
-            types.ToImmutableEquatableArray(), bytes is null ? null : new EquatableBytes(bytes), error);
+            types.ToImmutableEquatableArray(), bytes is null ? null : new EquatableBytes(bytes), error)
+        {
+            Architecture = Get(options, "EbpfArchitecture"),
+        };
     }
     internal static SkeletonResult BuildModel(ObjectInput input, CancellationToken ct)
     {
@@ -231,8 +241,16 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
                     DiagnosticInfo.Create(DiagnosticKind.BadOption, input.ItemPath, input.ItemPath, $"Namespace '{input.Namespace}' is not a C# namespace")));
             }
         }
+        if (!ArchitectureVariants.TryNormalize(input.Architecture, out var architecture))
+        {
+            return new SkeletonResult(null, ImmutableEquatableArray.Create(
+                DiagnosticInfo.Create(DiagnosticKind.BadOption, input.ItemPath, input.ItemPath, $"Architecture '{input.Architecture}' is not an architecture the runtime supports (x64 or arm64)")));
+        }
         var options = new SkeletonOptions(input.ItemPath, input.ObjectName, input.ClassName.TrimStart('@'), ns, input.ResourceName, input.ExtraTypes);
-        return SkeletonModelBuilder.Build(options, input.Bytes.Memory, ct);
+        var result = SkeletonModelBuilder.Build(options, input.Bytes.Memory, ct);
+        if (architecture is null || result.Model is null)
+            return result;
+        return result with { Model = result.Model with { Variants = ImmutableEquatableArray.Create(new ArchitectureVariant(architecture, input.ResourceName)) } };
     }
 
     private static ImmutableEquatableArray<KernelBtf> Sort(ImmutableArray<KernelBtf> kernels)
@@ -308,6 +326,7 @@ internal static class TrackingNames
     public const string Files = nameof(Files);
     public const string ObjectInput = nameof(ObjectInput);
     public const string Model = nameof(Model);
+    public const string Variants = nameof(Variants);
     public const string KernelBtf = nameof(KernelBtf);
     public const string KernelBtfList = nameof(KernelBtfList);
     public const string CorePreflight = nameof(CorePreflight);

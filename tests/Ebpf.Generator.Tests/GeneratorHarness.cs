@@ -13,12 +13,13 @@ using Microsoft.CodeAnalysis.Text;
 namespace Ebpf.Generator.Tests;
 
 /// <summary>A BpfObject item as the build hands it to the generator.</summary>
-public sealed record BpfItem(string Path, string? ClassName = null, string? Namespace = null, string? Types = null, string? ResourceName = null, byte[]? Bytes = null)
+public sealed record BpfItem(string Path, string? ClassName = null, string? Namespace = null, string? Types = null, string? ResourceName = null, byte[]? Bytes = null,
+    string? Architecture = null)
 {
     public byte[] Content => Bytes ?? File.ReadAllBytes(Path);
 
-    /// <summary>obj/ebpf/&lt;file&gt;.b64, as the targets name the encoded copy.</summary>
-    public string EncodedPath => "/project/obj/ebpf/" + System.IO.Path.GetFileName(Path) + ".b64";
+    /// <summary>obj/ebpf/[&lt;architecture&gt;/]&lt;file&gt;.b64, as the targets name the encoded copy.</summary>
+    public string EncodedPath => "/project/obj/ebpf/" + (Architecture is null ? "" : Architecture.ToLowerInvariant() + "/") + System.IO.Path.GetFileName(Path) + ".b64";
 }
 
 /// <summary>An AdditionalText with fixed content.</summary>
@@ -96,6 +97,7 @@ public sealed class GeneratorHarness
         if (item.Namespace != null) d["build_metadata.AdditionalFiles.EbpfNamespace"] = item.Namespace;
         if (item.Types != null) d["build_metadata.AdditionalFiles.EbpfTypes"] = item.Types;
         if (item.ResourceName != null) d["build_metadata.AdditionalFiles.EbpfResourceName"] = item.ResourceName;
+        if (item.Architecture != null) d["build_metadata.AdditionalFiles.EbpfArchitecture"] = item.Architecture;
         return new TestOptions(d);
     }
 

@@ -44,6 +44,31 @@ internal static class SkeletonEmitter
 
     private static string Xml(string s) => CSharpNames.XmlText(s);
 
+    /// <summary>
+    /// Per-architecture objects: the resource of the process's architecture. A build for one RuntimeIdentifier embeds
+    /// only that architecture's object, so a variant can be listed here and still be absent from the assembly.
+    /// </summary>
+    private static void EmitVariantResourceName(SourceWriter w, SkeletonModel m)
+    {
+        const string Arch = "global::System.Runtime.InteropServices.Architecture";
+        var names = new List<string>();
+        foreach (var v in m.Variants) names.Add(v.Architecture);
+        string list = string.Join(", ", names);
+        w.Line($"/// <summary>The architectures this skeleton has an object for: {Xml(list)}.</summary>");
+        w.Line($"public static readonly global::System.Collections.Generic.IReadOnlyList<{Arch}> Architectures = new {Arch}[] {{ {string.Join(", ", names.ConvertAll(n => Arch + "." + n))} }};");
+        w.Line("/// <summary>");
+        w.Line("/// Name of the manifest resource that holds the object for this process's architecture (embedded by the build; a build");
+        w.Line("/// for one RuntimeIdentifier embeds only that architecture's):");
+        foreach (var v in m.Variants)
+            w.Line($"/// {Xml(v.Architecture)} <c>{Xml(v.ResourceName)}</c>.");
+        w.Line("/// </summary>");
+        w.Open("public static string ResourceName => global::System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch");
+        foreach (var v in m.Variants)
+            w.Line($"{Arch}.{v.Architecture} => {Lit(v.ResourceName)},");
+        w.Line($"var other => throw new global::System.PlatformNotSupportedException({Lit(m.ObjectName + " has BPF objects for " + list + " only; this process runs on ")} + other),");
+        w.Close(";");
+    }
+
     private static void EmitClass(SourceWriter w, SkeletonModel m, EmitOverrides o)
     {
         string cls = m.ClassName;
@@ -57,8 +82,15 @@ internal static class SkeletonEmitter
 
         w.Line("/// <summary>The object's name, as the kernel sees it (prefix of its internal map names).</summary>");
         w.Line($"public const string ObjectName = {Lit(m.ObjectName)};");
-        w.Line("/// <summary>Name of the manifest resource that holds the object (embedded by the build).</summary>");
-        w.Line($"public const string ResourceName = {Lit(m.ResourceName)};");
+        if (m.Variants.Count == 0)
+        {
+            w.Line("/// <summary>Name of the manifest resource that holds the object (embedded by the build).</summary>");
+            w.Line($"public const string ResourceName = {Lit(m.ResourceName)};");
+        }
+        else
+        {
+            EmitVariantResourceName(w, m);
+        }
         w.Line();
         w.Line($"private readonly {Runtime}BpfObject _object;");
         w.Line("private static bool s_layoutChecked;");

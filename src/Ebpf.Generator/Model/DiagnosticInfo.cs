@@ -132,11 +132,16 @@ internal sealed class DiagnosticKind
         "'{0}' and '{1}' both generate class '{2}': set ClassName (or Namespace) on one of the BpfObject items",
         "Two BpfObject items produce the same fully qualified skeleton class.");
 
+    public static readonly DiagnosticKind VariantsDiffer = new DiagnosticKind("EBPF019", DiagnosticLevel.Error,
+        "Architecture variants differ",
+        "'{0}' ({1}) and '{2}' ({3}) are variants of class '{4}' but differ in {5}: both architectures must build the same maps, programs, global variables and types",
+        "BpfObject items that share a skeleton class and set different Architecture metadata are one skeleton whose object is chosen at run time; they must have the same shape.");
+
     public static readonly IReadOnlyList<DiagnosticKind> All = new[]
     {
         NotElf, NotBpf, Corrupt, NoBtf, NoLicense, TypeMismatch, WrongMapKind, MapWithoutBtfTypes, NoCoreRelocations,
         NameCollision, UnknownSection, CorePreflight, UnknownMap, UnknownType, BadKernelBtf, BadOption, InternalError,
-        DuplicateClass,
+        DuplicateClass, VariantsDiffer,
     };
 
     public static DiagnosticKind ById(string id)

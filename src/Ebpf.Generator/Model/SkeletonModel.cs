@@ -14,7 +14,14 @@ internal sealed record ObjectInput(
     string ResourceName,
     ImmutableEquatableArray<string> ExtraTypes,
     EquatableBytes? Bytes,
-    string? DecodeError);
+    string? DecodeError)
+{
+    /// <summary>The Architecture metadata as written (null: the object serves every architecture).</summary>
+    public string? Architecture { get; init; }
+}
+
+/// <summary>One architecture's object of a skeleton: chosen at run time by the process's architecture.</summary>
+internal sealed record ArchitectureVariant(string Architecture, string ResourceName);
 
 /// <summary>Generation options that do not come from the object itself (CLI flags or item metadata).</summary>
 internal sealed record SkeletonOptions(
@@ -53,6 +60,12 @@ internal sealed record SkeletonModel(
 
     /// <summary>Hint names allow no '@': keyword escapes are dropped.</summary>
     public string HintName => MetadataName.Replace("@", string.Empty) + ".g.cs";
+
+    /// <summary>
+    /// Empty for an object that serves every architecture; otherwise the per-architecture objects (BpfObject items
+    /// with Architecture metadata), one resource each, of which <c>Open()</c> takes the process's.
+    /// </summary>
+    public ImmutableEquatableArray<ArchitectureVariant> Variants { get; init; } = ImmutableEquatableArray<ArchitectureVariant>.Empty;
 }
 
 /// <summary>What a C# type stands for, in terms a layout comparison understands.</summary>
