@@ -12,6 +12,7 @@ internal static class BtfCommand
         btf.Subcommands.Add(BtfDumpCommand.Create());
         btf.Subcommands.Add(BtfStructCommand.Create());
         btf.Subcommands.Add(BtfDiffCommand.Create());
+        btf.Subcommands.Add(BtfMinCoreCommand.Create());
         return btf;
     }
 }
