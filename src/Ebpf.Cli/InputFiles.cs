@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.IO.Compression;
 using Ebpf.Btf;
 
 namespace Ebpf.Cli;
@@ -31,14 +30,11 @@ internal static class InputFiles
         {
             throw new CliException($"{path}: cannot read: {e.Message}");
         }
-        if (data.Length >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+        if (Gzip.IsGzip(data))
         {
             try
             {
-                using var input = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
-                using var output = new MemoryStream(data.Length * 4);
-                input.CopyTo(output);
-                data = output.ToArray();
+                data = Gzip.Decompress(data);
             }
             catch (InvalidDataException e)
             {

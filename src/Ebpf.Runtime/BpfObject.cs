@@ -55,6 +55,12 @@ public sealed class BpfObject : IDisposable
     internal Syscalls Syscalls { get; }
     internal BpfObjectOptions Options { get; }
     internal ILogger Logger { get; }
+
+    /// <summary>
+    /// The assembly the object was embedded in: its minimized kernel BTFs (<c>ebpf/btf/RELEASE.btf.gz</c>) stand in
+    /// for /sys/kernel/btf/vmlinux on kernels without BTF.
+    /// </summary>
+    internal Assembly? EmbeddedBtfAssembly { get; private set; }
     internal BpfHandle? BtfHandle { get; set; }
 
     /// <summary>The parsed object file.</summary>
@@ -122,7 +128,9 @@ public sealed class BpfObject : IDisposable
         if (assembly is null) throw new ArgumentNullException(nameof(assembly));
         using var s = assembly.GetManifestResourceStream(resourceName)
             ?? throw new BpfEnvironmentException($"assembly '{assembly.GetName().Name}' has no embedded resource '{resourceName}' (is the BpfObject item still in the project?)");
-        return Open(s, objectName, options);
+        var obj = Open(s, objectName, options);
+        obj.EmbeddedBtfAssembly = assembly;
+        return obj;
     }
 
     /// <summary>Opens and loads an object file.</summary>

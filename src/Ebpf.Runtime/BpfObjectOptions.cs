@@ -11,9 +11,18 @@ public sealed class BpfObjectOptions
 
     /// <summary>
     /// A BTF file describing the target kernel, for CO-RE on kernels without /sys/kernel/btf/vmlinux
-    /// (libbpf's btf_custom_path). Raw BTF, or gzip-compressed when the name ends in ".gz".
+    /// (libbpf's btf_custom_path). Raw BTF, or gzip-compressed when the name ends in ".gz". When set it is used
+    /// whatever the kernel offers.
     /// </summary>
     public string? TargetBtfPath { get; set; }
+
+    /// <summary>
+    /// A directory of kernel BTF files named after kernel releases (<c>6.1.0-56-amd64.btf</c> or <c>.btf.gz</c>, as
+    /// <c>dotnet ebpf btf min-core</c> writes them, or full BTF from BTFHub), used when the running kernel has no
+    /// usable /sys/kernel/btf/vmlinux: the file named after <c>uname -r</c> is taken. Searched before the BTF the
+    /// assembly embeds (<c>&lt;BpfKernelBtf Embed="true"/&gt;</c>); <see cref="TargetBtfPath"/> wins over both.
+    /// </summary>
+    public string? KernelBtfDirectory { get; set; }
 
     /// <summary>Directory under which maps with LIBBPF_PIN_BY_NAME are pinned; default /sys/fs/bpf.</summary>
     public string? PinRoot { get; set; }

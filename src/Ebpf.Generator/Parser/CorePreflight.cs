@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
 using System.Threading;
 using Ebpf.Btf;
 using Ebpf.Core;
@@ -34,14 +33,7 @@ internal sealed class KernelBtf : IEquatable<KernelBtf>
         ct.ThrowIfCancellationRequested();
         try
         {
-            byte[] data = content.GetArrayUnsafe();
-            if (data.Length >= 2 && data[0] == 0x1f && data[1] == 0x8b)
-            {
-                using var input = new GZipStream(new MemoryStream(data, writable: false), CompressionMode.Decompress);
-                using var output = new MemoryStream(data.Length * 4);
-                input.CopyTo(output);
-                data = output.ToArray();
-            }
+            byte[] data = Gzip.DecompressIfGzip(content.GetArrayUnsafe());
             ct.ThrowIfCancellationRequested();
             return new KernelBtf(label, content, BtfSource.Parse(data), null);
         }

@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
 using Ebpf.Btf;
 using Ebpf.Core;
 using Ebpf.Interop;
@@ -113,10 +114,7 @@ public static class KernelBtf
             if (path.EndsWith(".gz", StringComparison.Ordinal))
             {
                 using var fs = File.OpenRead(path);
-                using var gz = new GZipStream(fs, CompressionMode.Decompress);
-                using var ms = new MemoryStream();
-                gz.CopyTo(ms);
-                return BtfSpec.Parse(ms.ToArray(), baseSpec);
+                return BtfSpec.Parse(Gzip.Decompress(fs, (int)Math.Min(fs.Length * 4, int.MaxValue / 2)), baseSpec);
             }
             var mapped = allowMap ? TryMap(path) : null;
             if (mapped != null)
@@ -287,5 +285,185 @@ public static class KernelBtf
             return new CoreTargets(LoadFile(customPath), $"{Path.GetFileName(customPath)} ({customPath})");
         var v = Vmlinux;
         return new CoreTargets(v, $"kernel {KernelInfo.Release} ({VmlinuxLocation})", Modules(v));
+    }
+
+    // ------------------------------------------------------------------ kernels without BTF
+
+    /// <summary>Prefix of the manifest resources that hold embedded minimized kernel BTF: <c>ebpf/btf/RELEASE.btf.gz</c>.</summary>
+    public const string EmbeddedPrefix = "ebpf/btf/";
+
+    /// <summary>Suffix of those resources.</summary>
+    public const string EmbeddedSuffix = ".btf.gz";
+
+    /// <summary>The resource name of a kernel release's embedded BTF.</summary>
+    public static string EmbeddedResourceName(string release) => EmbeddedPrefix + release + EmbeddedSuffix;
+
+    /// <summary>
+    /// Why the kernel's own BTF cannot be used, or null when it can: "missing", "not readable (...)" or "empty"
+    /// (a kernel built without CONFIG_DEBUG_INFO_BTF, a container that hides it, a zero-length stand-in).
+    /// </summary>
+    public static string? VmlinuxProblem()
+    {
+        string path = VmlinuxLocation;
+        try
+        {
+            if (!File.Exists(path))
+                return "missing";
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            Span<byte> first = stackalloc byte[1];
+            return fs.Read(first) == 0 ? "empty" : null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "not readable (permission denied)";
+        }
+        catch (IOException e)
+        {
+            return $"not readable ({e.Message})";
+        }
+    }
+
+    /// <summary>
+    /// The BTF CO-RE relocates against, chosen as libbpf would and beyond: an explicit
+    /// <see cref="BpfObjectOptions.TargetBtfPath"/> wins; then the kernel's own /sys/kernel/btf/vmlinux; when that is
+    /// missing, unreadable or empty, the BTF named after this kernel's release (<c>uname -r</c>) in
+    /// <see cref="BpfObjectOptions.KernelBtfDirectory"/>, then the one embedded in <paramref name="embedded"/> (the
+    /// assembly the object came from: <c>&lt;BpfKernelBtf Embed="true"/&gt;</c>). Logs which one it took.
+    /// </summary>
+    /// <exception cref="BpfEnvironmentException">No BTF fits this kernel: the message lists the releases there are.</exception>
+    internal static CoreTargets Targets(BpfObjectOptions options, Assembly? embedded, ILogger log)
+    {
+        if (options.TargetBtfPath != null)
+        {
+            var t = Targets(options.TargetBtfPath);
+            log.LogInformation("kernel BTF: {Path} (BpfObjectOptions.TargetBtfPath)", options.TargetBtfPath);
+            return t;
+        }
+        string? problem = VmlinuxProblem();
+        if (problem == null)
+        {
+            var t = Targets(null);
+            log.LogDebug("kernel BTF: {Path}", VmlinuxLocation);
+            return t;
+        }
+        string release = KernelInfo.Release;
+        var seen = new List<string>();
+        if (options.KernelBtfDirectory != null)
+        {
+            string dir = options.KernelBtfDirectory;
+            foreach (var name in new[] { KernelBtfNames.FileName(release), KernelBtfNames.FileName(release) + ".gz" })
+            {
+                string path = Path.Combine(dir, name);
+                if (!File.Exists(path))
+                    continue;
+                var spec = LoadFile(path);
+                log.LogInformation("kernel BTF: {Path} from BpfObjectOptions.KernelBtfDirectory for kernel {Release} ({Vmlinux} is {Problem})", path, release, VmlinuxLocation, problem);
+                return new CoreTargets(spec, $"kernel {release} ({path})");
+            }
+            seen.Add($"directory {dir}: {ListDirectory(dir)}");
+        }
+        if (embedded != null)
+        {
+            string resource = EmbeddedResourceName(release);
+            var spec = LoadEmbedded(embedded, resource);
+            if (spec != null)
+            {
+                log.LogInformation("kernel BTF: embedded {Resource} of {Assembly} (minimized at build time) for kernel {Release} ({Vmlinux} is {Problem})",
+                    resource, embedded.GetName().Name, release, VmlinuxLocation, problem);
+                return new CoreTargets(spec, $"kernel {release} (embedded {resource}, minimized)");
+            }
+            seen.Add($"embedded in {embedded.GetName().Name}: {ListEmbedded(embedded)}");
+        }
+        throw new BpfEnvironmentException($"this kernel ({release}) has no BTF: {VmlinuxLocation} is {problem} (the kernel was built without CONFIG_DEBUG_INFO_BTF=y, or it is hidden), and no BTF for {release} was found" +
+            (seen.Count > 0 ? " (" + string.Join("; ", seen) + ")" : string.Empty) +
+            ". Add this kernel's BTF: <BpfKernelBtf Include=\"" + release + ".btf.gz\" Embed=\"true\" /> in the project, a " + release +
+            ".btf[.gz] in BpfObjectOptions.KernelBtfDirectory, or BpfObjectOptions.TargetBtfPath (kernel BTF comes from BTFHub or from the kernel image, see scripts/extract-kernel-btf.sh)");
+    }
+
+    /// <summary>
+    /// The kernel BTF that BTF ids (programs attached by BTF id, kfuncs, typed ksyms) are looked up in: the explicit
+    /// <see cref="BpfObjectOptions.TargetBtfPath"/>, else the kernel's own. A minimized BTF cannot serve: the ids
+    /// must be the running kernel's, and a kernel without BTF has none to give.
+    /// </summary>
+    internal static BtfSpec ForBtfIds(string? targetBtfPath)
+    {
+        if (targetBtfPath != null)
+            return LoadFile(targetBtfPath);
+        string? problem = VmlinuxProblem();
+        if (problem != null)
+            throw new BpfEnvironmentException($"this kernel ({KernelInfo.Release}) has no BTF of its own ({VmlinuxLocation} is {problem}): " +
+                "BTF ids exist only in a kernel built with CONFIG_DEBUG_INFO_BTF=y, and a minimized or embedded BTF only serves CO-RE relocations; " +
+                "BpfObjectOptions.TargetBtfPath names a full BTF file of this kernel to take them from");
+        return Vmlinux;
+    }
+
+    private static readonly Dictionary<string, BtfSpec> s_embedded = new Dictionary<string, BtfSpec>(StringComparer.Ordinal);
+
+    /// <summary>An embedded BTF, parsed once per process; null when the assembly has no such resource.</summary>
+    internal static BtfSpec? LoadEmbedded(Assembly assembly, string resource)
+    {
+        string key = assembly.FullName + "|" + resource;
+        lock (s_lock)
+        {
+            if (s_embedded.TryGetValue(key, out var cached))
+                return cached;
+            using var stream = assembly.GetManifestResourceStream(resource);
+            if (stream == null)
+                return null;
+            try
+            {
+                var spec = BtfSpec.Parse(Gzip.Decompress(stream, (int)Math.Min(stream.Length * 8, int.MaxValue / 2)));
+                s_embedded.Add(key, spec);
+                return spec;
+            }
+            catch (Exception e) when (e is BtfFormatException or InvalidDataException)
+            {
+                throw new BpfEnvironmentException($"embedded kernel BTF '{resource}' in {assembly.GetName().Name} is corrupt: {e.Message}", e);
+            }
+        }
+    }
+
+    /// <summary>The kernel releases an assembly carries minimized BTF for, sorted.</summary>
+    public static IReadOnlyList<string> EmbeddedReleases(Assembly assembly)
+    {
+        if (assembly is null) throw new ArgumentNullException(nameof(assembly));
+        var list = new List<string>();
+        foreach (var name in assembly.GetManifestResourceNames())
+        {
+            if (name.StartsWith(EmbeddedPrefix, StringComparison.Ordinal) && name.EndsWith(EmbeddedSuffix, StringComparison.Ordinal)
+                && name.Length > EmbeddedPrefix.Length + EmbeddedSuffix.Length)
+                list.Add(name.Substring(EmbeddedPrefix.Length, name.Length - EmbeddedPrefix.Length - EmbeddedSuffix.Length));
+        }
+        list.Sort(StringComparer.Ordinal);
+        return list;
+    }
+
+    private static string ListEmbedded(Assembly assembly)
+    {
+        var list = EmbeddedReleases(assembly);
+        return list.Count == 0 ? "none" : string.Join(", ", list);
+    }
+
+    private static string ListDirectory(string dir)
+    {
+        if (!Directory.Exists(dir))
+            return "does not exist";
+        var list = new List<string>();
+        try
+        {
+            foreach (var f in Directory.GetFiles(dir))
+            {
+                var release = KernelBtfNames.ReleaseFromFileName(f);
+                string name = Path.GetFileName(f);
+                if (release != null && (name.EndsWith(".btf", StringComparison.Ordinal) || name.EndsWith(".btf.gz", StringComparison.Ordinal)))
+                    list.Add(release);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "cannot be listed (" + e.Message + ")";
+        }
+        list.Sort(StringComparer.Ordinal);
+        return list.Count == 0 ? "no RELEASE.btf[.gz] files" : string.Join(", ", list);
     }
 }

@@ -348,7 +348,7 @@ internal sealed unsafe partial class ObjectLoader
         BtfSpec vmlinux;
         try
         {
-            vmlinux = _options.TargetBtfPath != null ? KernelBtf.LoadFile(_options.TargetBtfPath) : KernelBtf.Vmlinux;
+            vmlinux = KernelBtf.ForBtfIds(_options.TargetBtfPath);
         }
         catch (BpfEnvironmentException e)
         {

@@ -98,7 +98,7 @@ internal sealed unsafe partial class ObjectLoader
         if (_targets != null) return _targets;
         try
         {
-            _targets = KernelBtf.Targets(_options.TargetBtfPath);
+            _targets = KernelBtf.Targets(_options, _obj.EmbeddedBtfAssembly, _log);
         }
         catch (BpfEnvironmentException e)
         {
@@ -346,7 +346,7 @@ internal sealed unsafe partial class ObjectLoader
         BtfSpec vmlinux;
         try
         {
-            vmlinux = _options.TargetBtfPath != null ? KernelBtf.LoadFile(_options.TargetBtfPath) : KernelBtf.Vmlinux;
+            vmlinux = KernelBtf.ForBtfIds(_options.TargetBtfPath);
         }
         catch (BpfEnvironmentException ex)
         {

@@ -117,4 +117,86 @@ public class NoKernelBtfTests
         using var obj = BpfObject.Load(TestEnvironment.Bpf(name));
         Assert.True(obj.IsLoaded);
     }
+
+    /// <summary>/sys/kernel/btf/vmlinux present but empty (what a bind-mounted empty file gives).</summary>
+    private sealed class EmptyVmlinux : IDisposable
+    {
+        private readonly string _previous = KernelBtf.VmlinuxLocation;
+        public EmptyVmlinux(string dir)
+        {
+            string path = Path.Combine(dir, "empty-vmlinux");
+            File.WriteAllBytes(path, Array.Empty<byte>());
+            KernelBtf.VmlinuxLocation = path;
+        }
+        public void Dispose() => KernelBtf.VmlinuxLocation = _previous;
+    }
+
+    /// <summary>
+    /// An empty vmlinux: the loader takes the minimized BTF named after this kernel's release from
+    /// <see cref="BpfObjectOptions.KernelBtfDirectory"/>, and the program attaches; TargetBtfPath still wins.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnEmptyVmlinuxTakesTheMinimizedBtfOfThisRelease(bool gzip)
+    {
+        TestEnvironment.RequireRoot();
+        TestEnvironment.RequireKernelBtf();
+        TestEnvironment.RequireTracefs();
+        string dir = TestEnvironment.TempDir("ebpf-minbtf");
+        try
+        {
+            var spec = Ebpf.Objects.BpfObjectSpec.Parse(File.ReadAllBytes(TestEnvironment.Bpf("exec_snoop")));
+            var minimizer = new Ebpf.Core.CoreBtfMinimizer(KernelBtf.Vmlinux, KernelInfo.Release);
+            minimizer.Add(spec);
+            var bytes = minimizer.Build().Bytes;
+            string path = Path.Combine(dir, KernelInfo.Release + (gzip ? ".btf.gz" : ".btf"));
+            File.WriteAllBytes(path, gzip ? Gzip.Compress(bytes) : bytes);
+            File.WriteAllBytes(Path.Combine(dir, "1.2.3-other.btf"), bytes);
+            using var _ = new EmptyVmlinux(dir);
+            Assert.Equal("empty", KernelBtf.VmlinuxProblem());
+            using var obj = BpfObject.Open(TestEnvironment.Bpf("exec_snoop"), new BpfObjectOptions { KernelBtfDirectory = dir });
+            obj.Load();
+            obj.Attach();
+            Assert.NotEmpty(obj.Links);
+            obj.Detach();
+
+            // An explicit TargetBtfPath wins over the directory (here: a BTF file that is not valid).
+            string bad = Path.Combine(dir, "bad.btf");
+            File.WriteAllBytes(bad, new byte[] { 1, 2, 3, 4 });
+            using var explicitFile = BpfObject.Open(TestEnvironment.Bpf("exec_snoop"), new BpfObjectOptions { KernelBtfDirectory = dir, TargetBtfPath = bad });
+            var e = Assert.Throws<BpfEnvironmentException>(explicitFile.Load);
+            Assert.Contains(bad, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>No BTF for this release: the error names the release and lists the ones there are; nothing is loaded.</summary>
+    [Fact]
+    public void NoBtfForThisReleaseListsTheReleasesThereAre()
+    {
+        TestEnvironment.RequireRoot();
+        string dir = TestEnvironment.TempDir("ebpf-minbtf");
+        try
+        {
+            File.WriteAllBytes(Path.Combine(dir, "1.2.3-other.btf.gz"), Gzip.Compress(new byte[] { 0 }));
+            File.WriteAllBytes(Path.Combine(dir, "4.5.6-another.btf"), new byte[] { 0 });
+            using var _ = new EmptyVmlinux(dir);
+            using var obj = BpfObject.Open(TestEnvironment.Bpf("exec_snoop"), new BpfObjectOptions { KernelBtfDirectory = dir });
+            var e = Assert.Throws<BpfEnvironmentException>(obj.Load);
+            Assert.Contains($"this kernel ({KernelInfo.Release}) has no BTF", e.Message, StringComparison.Ordinal);
+            Assert.Contains("is empty", e.Message, StringComparison.Ordinal);
+            Assert.Contains("1.2.3-other, 4.5.6-another", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Embed=\"true\"", e.Message, StringComparison.Ordinal);
+            Assert.False(obj.IsLoaded);
+            Assert.Empty(obj.Links);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
