@@ -50,7 +50,7 @@ internal static class Program
         if (options.DurationSeconds > 0)
             cancel.CancelAfter(TimeSpan.FromSeconds(options.DurationSeconds));
 
-        var bpfOptions = new BpfObjectOptions { TargetBtfPath = options.TargetBtf };
+        var bpfOptions = new BpfObjectOptions { TargetBtfPath = options.TargetBtf, Logger = new StderrLogger() };
         using var skel = ExecSnoopSkeleton.Open(bpfOptions);
         // .rodata is set between Open and Load; the verifier then sees them as constants.
         skel.Rodata.TargetPid = options.Pid;
