@@ -215,7 +215,7 @@ public sealed class BpfObject : IDisposable
             {
                 foreach (var p in _programs)
                 {
-                    if (!p.IsLoaded || p.Section is not { } sec || !sec.IsAutoAttachable)
+                    if (!p.IsLoaded || p.Kind == ProgramKind.None || p.Section is not { IsAutoAttachable: true })
                         continue;
                     bool already = false;
                     foreach (var l in _links)

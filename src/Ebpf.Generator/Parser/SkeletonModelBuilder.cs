@@ -162,7 +162,7 @@ internal static class SkeletonModelBuilder
             if (p.Section is null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.UnknownSection, path, p.Name, p.SectionName));
             var attach = p.Section?.AttachKind ?? AutoAttachKind.None;
-            programs.Add(new ProgramModel(p.Name, prop, p.Section is null ? "BpfProgram" : ProgramWrapper(attach), p.SectionName,
+            programs.Add(new ProgramModel(p.Name, prop, ProgramWrapper(p.Section?.ProgramKind ?? ProgramKind.None), p.SectionName,
                 p.ProgramType.ToString(), attach.ToString(), p.Autoload, p.Section?.IsAutoAttachable ?? false));
         }
 
@@ -258,27 +258,11 @@ internal static class SkeletonModelBuilder
             (int)m.KeySize, (int)m.ValueSize, (int)m.MaxEntries, key, value);
     }
 
-    /// <summary>The runtime's program wrapper for an attach mechanism.</summary>
-    internal static string ProgramWrapper(AutoAttachKind kind) => kind switch
-    {
-        AutoAttachKind.Kprobe or AutoAttachKind.Kretprobe or AutoAttachKind.Ksyscall or AutoAttachKind.Kretsyscall => "KprobeProgram",
-        AutoAttachKind.KprobeMulti or AutoAttachKind.KretprobeMulti or AutoAttachKind.KprobeSession => "KprobeMultiProgram",
-        AutoAttachKind.Uprobe or AutoAttachKind.Uretprobe or AutoAttachKind.UprobeMulti or AutoAttachKind.UretprobeMulti or AutoAttachKind.UprobeSession => "UprobeProgram",
-        AutoAttachKind.Usdt => "UsdtProgram",
-        AutoAttachKind.Tracepoint => "TracepointProgram",
-        AutoAttachKind.RawTracepoint => "RawTracepointProgram",
-        AutoAttachKind.TracingBtf or AutoAttachKind.Freplace => "TracingProgram",
-        AutoAttachKind.Lsm => "LsmProgram",
-        AutoAttachKind.Iterator => "IteratorProgram",
-        AutoAttachKind.Xdp or AutoAttachKind.XdpMapEntry => "XdpProgram",
-        AutoAttachKind.Tcx or AutoAttachKind.Tc or AutoAttachKind.Netkit => "TcProgram",
-        AutoAttachKind.CgroupLink => "CgroupProgram",
-        AutoAttachKind.SocketFilter => "SocketFilterProgram",
-        AutoAttachKind.SkLookup => "SkLookupProgram",
-        AutoAttachKind.PerfEvent => "PerfEventProgram",
-        AutoAttachKind.Syscall => "SyscallProgram",
-        _ => "BpfProgram",
-    };
+    /// <summary>
+    /// The runtime's program wrapper of a program kind: each kind but None is a wrapper class named after it
+    /// (<c>KprobeProgram</c>, <c>TcProgram</c>, ...). Which kind a section makes is the section table's decision.
+    /// </summary>
+    internal static string ProgramWrapper(ProgramKind kind) => kind == ProgramKind.None ? "BpfProgram" : kind + "Program";
 
     /// <summary>
     /// EBPF009: helpers that read kernel memory (bpf_probe_read_kernel, bpf_probe_read, bpf_get_current_task, ...) in

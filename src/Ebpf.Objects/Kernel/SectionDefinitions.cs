@@ -128,8 +128,14 @@ public enum AutoAttachKind
     /// <summary>netkit link on a netkit device (needs an ifindex).</summary>
     Netkit,
 
-    /// <summary>Legacy tc classifier/action through netlink (clsact qdisc and filter).</summary>
+    /// <summary>Legacy tc classifier through netlink (a direct-action cls_bpf filter under the clsact qdisc).</summary>
     Tc,
+
+    /// <summary>
+    /// tc action (<c>SEC("action")</c>, a <see cref="BpfProgramType.SchedAct"/> program): run by an act_bpf action
+    /// that a tc filter points to. Neither tcx nor cls_bpf take it; the runtime has no attach for it.
+    /// </summary>
+    TcAction,
 
     /// <summary>cgroup attach or cgroup link (needs a cgroup fd); also sockops and lsm_cgroup.</summary>
     CgroupLink,
@@ -166,6 +172,72 @@ public enum AutoAttachKind
 
     /// <summary>Netfilter hook link (needs protocol family, hook and priority).</summary>
     Netfilter,
+}
+
+/// <summary>
+/// The kind of program a section makes, as the runtime and the generator see it: each value but
+/// <see cref="None"/> is a typed program wrapper of the runtime named after it (<see cref="Kprobe"/> is
+/// <c>KprobeProgram</c>, ...) whose attach methods and link type live together. Derived from the section's
+/// <see cref="AutoAttachKind"/> by <see cref="SectionDefinitions.ProgramKindOf(AutoAttachKind)"/>, nowhere else.
+/// </summary>
+public enum ProgramKind
+{
+    /// <summary>No typed wrapper: the program is a plain <c>BpfProgram</c> (no attach path, or one the runtime does not offer).</summary>
+    None = 0,
+
+    /// <summary>kprobe, kretprobe, ksyscall, kretsyscall (perf event on the kprobe PMU or tracefs).</summary>
+    Kprobe,
+
+    /// <summary>kprobe.multi, kretprobe.multi, kprobe.session (one link on many kernel functions).</summary>
+    KprobeMulti,
+
+    /// <summary>uprobe, uretprobe and the uprobe.multi / uprobe.session links.</summary>
+    Uprobe,
+
+    /// <summary>USDT probes (uprobes at the probe's call sites, with libbpf's argument specs).</summary>
+    Usdt,
+
+    /// <summary>Tracepoints (perf event of type tracepoint).</summary>
+    Tracepoint,
+
+    /// <summary>Raw tracepoints (<c>BPF_RAW_TRACEPOINT_OPEN</c>), writable ones included.</summary>
+    RawTracepoint,
+
+    /// <summary>BTF-attached tracing: tp_btf, fentry, fexit, fmod_ret, fsession, freplace.</summary>
+    Tracing,
+
+    /// <summary>BPF LSM hooks.</summary>
+    Lsm,
+
+    /// <summary>BPF iterators.</summary>
+    Iterator,
+
+    /// <summary>XDP on a network interface.</summary>
+    Xdp,
+
+    /// <summary>tc classifiers: tcx links, or a cls_bpf filter under clsact.</summary>
+    Tc,
+
+    /// <summary>netkit programs (a netkit device's primary or peer side).</summary>
+    Netkit,
+
+    /// <summary>cgroup hooks (links or BPF_PROG_ATTACH): cgroup_skb, cgroup/*, sockops, lsm_cgroup.</summary>
+    Cgroup,
+
+    /// <summary>Socket filters (<c>SO_ATTACH_BPF</c>).</summary>
+    SocketFilter,
+
+    /// <summary>sk_lookup (network-namespace link).</summary>
+    SkLookup,
+
+    /// <summary>flow_dissector (network-namespace link).</summary>
+    FlowDissector,
+
+    /// <summary>perf_event programs on a perf event the caller describes.</summary>
+    PerfEvent,
+
+    /// <summary>syscall programs, run with <c>BPF_PROG_TEST_RUN</c>.</summary>
+    Syscall,
 }
 
 /// <summary>How a <see cref="SectionDefinition"/> pattern is compared with a section name (libbpf's <c>sec_def_matches()</c>).</summary>
@@ -276,6 +348,13 @@ public sealed class SectionDefinition
     /// <summary>True for sections libbpf keeps only for compatibility (<c>tc</c>, <c>classifier</c>, <c>action</c>: use tcx).</summary>
     public bool IsLegacy { get; }
 
+    /// <summary>The kind of program the section makes: which typed wrapper the runtime and the generator use.</summary>
+    public ProgramKind ProgramKind => SectionDefinitions.ProgramKindOf(AttachKind);
+
+    /// <summary>Whether the section makes a return probe (kretprobe, kretsyscall, kretprobe.multi, uretprobe, uretprobe.multi).</summary>
+    public bool IsReturnProbe => AttachKind is AutoAttachKind.Kretprobe or AutoAttachKind.Kretsyscall or AutoAttachKind.KretprobeMulti
+        or AutoAttachKind.Uretprobe or AutoAttachKind.UretprobeMulti;
+
     /// <summary>Whether programs of this section are loaded with <c>BPF_F_SLEEPABLE</c> (the <c>.s</c> variants).</summary>
     public bool IsSleepable => (Flags & SectionFlags.Sleepable) != 0;
 
@@ -356,6 +435,7 @@ public readonly struct SectionMatch
 {
     private readonly string? _sectionName;
     private readonly string? _target;
+    private readonly SectionTarget? _parsedTarget;
 
     /// <summary>Creates a match of <paramref name="sectionName"/> by <paramref name="definition"/>.</summary>
     public SectionMatch(SectionDefinition definition, string sectionName)
@@ -363,6 +443,7 @@ public readonly struct SectionMatch
         Definition = definition ?? throw new ArgumentNullException(nameof(definition));
         _sectionName = sectionName ?? throw new ArgumentNullException(nameof(sectionName));
         _target = definition.GetTarget(sectionName);
+        _parsedTarget = SectionTarget.Parse(definition.AttachKind, _target);
     }
 
     /// <summary>The matching table row (null only for <c>default(SectionMatch)</c>).</summary>
@@ -406,8 +487,17 @@ public readonly struct SectionMatch
     /// </summary>
     public string? AttachBtfName => Definition.AttachesByBtf && Target.Length != 0 ? Target : null;
 
+    /// <summary>
+    /// <see cref="Target"/> parsed for the section's attach kind (function and offset, binary, pattern, tracepoint,
+    /// USDT probe, BTF name), once, when the section was matched; null when the name does not say enough to attach.
+    /// </summary>
+    public SectionTarget? ParsedTarget => _parsedTarget;
+
+    /// <summary>The kind of program the section makes (which typed wrapper).</summary>
+    public ProgramKind ProgramKind => Definition.ProgramKind;
+
     /// <summary>Whether the name alone says enough to attach the program (see <see cref="SectionDefinitions.IsAutoAttachable(SectionMatch)"/>).</summary>
-    public bool IsAutoAttachable => SectionDefinitions.IsAutoAttachable(this);
+    public bool IsAutoAttachable => _parsedTarget is not null;
 
     /// <inheritdoc/>
     public override string ToString() => SectionName + " -> " + Definition.Pattern;
@@ -496,45 +586,69 @@ public static class SectionDefinitions
     /// <c>"usdt.s/path:provider:name"</c> is reported attachable, while libbpf's <c>attach_usdt()</c> only parses
     /// the <c>"usdt/"</c> spelling and fails on the sleepable one.
     /// </remarks>
-    public static bool IsAutoAttachable(SectionMatch match)
+    public static bool IsAutoAttachable(SectionMatch match) => match.Definition is not null && match.ParsedTarget is not null;
+
+    /// <summary>
+    /// The program kind (typed wrapper) of an attach kind: the one place that groups attach mechanisms into the
+    /// runtime's program wrappers. Kinds the runtime offers no attach for give <see cref="ProgramKind.None"/>.
+    /// </summary>
+    public static ProgramKind ProgramKindOf(AutoAttachKind kind) => kind switch
     {
-        if (match.Definition is null)
+        AutoAttachKind.Kprobe or AutoAttachKind.Kretprobe or AutoAttachKind.Ksyscall or AutoAttachKind.Kretsyscall => ProgramKind.Kprobe,
+        AutoAttachKind.KprobeMulti or AutoAttachKind.KretprobeMulti or AutoAttachKind.KprobeSession => ProgramKind.KprobeMulti,
+        AutoAttachKind.Uprobe or AutoAttachKind.Uretprobe or AutoAttachKind.UprobeMulti or AutoAttachKind.UretprobeMulti
+            or AutoAttachKind.UprobeSession => ProgramKind.Uprobe,
+        AutoAttachKind.Usdt => ProgramKind.Usdt,
+        AutoAttachKind.Tracepoint => ProgramKind.Tracepoint,
+        AutoAttachKind.RawTracepoint => ProgramKind.RawTracepoint,
+        AutoAttachKind.TracingBtf or AutoAttachKind.Freplace => ProgramKind.Tracing,
+        AutoAttachKind.Lsm => ProgramKind.Lsm,
+        AutoAttachKind.Iterator => ProgramKind.Iterator,
+        AutoAttachKind.Xdp => ProgramKind.Xdp,
+        AutoAttachKind.Tcx or AutoAttachKind.Tc => ProgramKind.Tc,
+        AutoAttachKind.Netkit => ProgramKind.Netkit,
+        AutoAttachKind.CgroupLink => ProgramKind.Cgroup,
+        AutoAttachKind.SocketFilter => ProgramKind.SocketFilter,
+        AutoAttachKind.SkLookup => ProgramKind.SkLookup,
+        AutoAttachKind.FlowDissector => ProgramKind.FlowDissector,
+        AutoAttachKind.PerfEvent => ProgramKind.PerfEvent,
+        AutoAttachKind.Syscall => ProgramKind.Syscall,
+        _ => ProgramKind.None,
+    };
+
+    /// <summary>
+    /// Whether a program of <paramref name="type"/> with <paramref name="expectedAttachType"/> can be a program of
+    /// <paramref name="kind"/>: some row of that kind has this program type and expected attach type. With
+    /// <paramref name="attachTypeKnown"/> false (a program opened from a pin or an id, whose expected attach type
+    /// the kernel does not report) the program type alone decides.
+    /// </summary>
+    public static bool Accepts(ProgramKind kind, BpfProgramType type, BpfAttachType? expectedAttachType, bool attachTypeKnown = true)
+    {
+        if (kind == ProgramKind.None)
         {
-            return false;
+            return true;
         }
 
-        string target = match.Target;
-        switch (match.AttachKind)
+        foreach (var d in Table)
         {
-            case AutoAttachKind.Kprobe:
-                return TryParseKprobe(target, out _, out _);
-            case AutoAttachKind.Kretprobe:
-                return TryParseKprobe(target, out _, out ulong kretOffset) && kretOffset == 0;
-            case AutoAttachKind.KprobeMulti:
-            case AutoAttachKind.KretprobeMulti:
-            case AutoAttachKind.KprobeSession:
-                return TryParseKprobeMulti(target, out _);
-            case AutoAttachKind.Ksyscall:
-            case AutoAttachKind.Kretsyscall:
-            case AutoAttachKind.RawTracepoint:
-            case AutoAttachKind.TracingBtf:
-            case AutoAttachKind.Lsm:
-            case AutoAttachKind.Iterator:
-                return target.Length != 0;
-            case AutoAttachKind.Uprobe:
-                return TryParseUprobe(target, out _, out _, out _);
-            case AutoAttachKind.Uretprobe:
-                return TryParseUprobe(target, out _, out _, out ulong uretOffset) && uretOffset == 0;
-            case AutoAttachKind.UprobeMulti:
-            case AutoAttachKind.UretprobeMulti:
-            case AutoAttachKind.UprobeSession:
-                return TryParseUprobeMulti(target, out _, out _);
-            case AutoAttachKind.Usdt:
-                return TryParseUsdt(target, out _, out _, out _);
-            case AutoAttachKind.Tracepoint:
-                return TryParseTracepoint(target, out _, out _);
-            default:
-                return false;
+            if (d.ProgramKind == kind && d.ProgramType == type && (!attachTypeKnown || d.ExpectedAttachType == expectedAttachType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The rows of <paramref name="kind"/>, in table order (what a wrapper of that kind accepts).</summary>
+    public static IEnumerable<SectionDefinition> RowsOf(ProgramKind kind)
+    {
+        foreach (var d in Table)
+        {
+            if (d.ProgramKind == kind)
+            {
+                yield return d;
+            }
         }
     }
 
@@ -908,7 +1022,7 @@ public static class SectionDefinitions
             D("tcx/egress", SchedCls, BpfAttachType.TcxEgress, NoFlags, AutoAttachKind.Tcx),
             D("tc", SchedCls, null, NoFlags, AutoAttachKind.Tc, legacy: true),
             D("classifier", SchedCls, null, NoFlags, AutoAttachKind.Tc, legacy: true),
-            D("action", BpfProgramType.SchedAct, null, NoFlags, AutoAttachKind.Tc, legacy: true),
+            D("action", BpfProgramType.SchedAct, null, NoFlags, AutoAttachKind.TcAction, legacy: true),
             D("netkit/primary", SchedCls, BpfAttachType.NetkitPrimary, NoFlags, AutoAttachKind.Netkit),
             D("netkit/peer", SchedCls, BpfAttachType.NetkitPeer, NoFlags, AutoAttachKind.Netkit),
             D("tracepoint+", BpfProgramType.Tracepoint, null, NoFlags, AutoAttachKind.Tracepoint),

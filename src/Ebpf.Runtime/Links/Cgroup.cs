@@ -11,11 +11,8 @@ namespace Ebpf;
 public sealed class CgroupProgram : TypedProgram
 {
     public CgroupProgram(BpfProgram program)
-        : base(program, nameof(CgroupProgram),
-            p => p.Type is BpfProgramType.CgroupSkb or BpfProgramType.CgroupSock or BpfProgramType.CgroupSockAddr or BpfProgramType.CgroupSysctl
-                or BpfProgramType.CgroupSockopt or BpfProgramType.CgroupDevice or BpfProgramType.SockOps
-                || (p.Type == BpfProgramType.Lsm && p.ExpectedAttachType == BpfAttachType.LsmCgroup),
-            "a cgroup program (SEC(\"cgroup_skb/ingress\"), SEC(\"cgroup/connect4\"), ...)") { }
+        : base(program, ProgramKind.Cgroup, "a cgroup program (SEC(\"cgroup_skb/ingress\"), SEC(\"cgroup/connect4\"), SEC(\"sockops\"), SEC(\"lsm_cgroup/hook\"), ...)",
+            "use CgroupProgram.Attach(cgroupPath)") { }
 
     /// <summary>
     /// Attaches to the cgroup v2 directory <paramref name="cgroupPath"/> with a cgroup link (Linux 5.7);

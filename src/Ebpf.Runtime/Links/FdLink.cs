@@ -74,3 +74,20 @@ public class FdLink : BpfLink
 
     protected override void Release() => Handle.Dispose();
 }
+
+/// <summary>A kernel link on a network interface (<see cref="XdpLink"/>, <see cref="TcxLink"/>, <see cref="NetkitLink"/>).</summary>
+public abstract class InterfaceLink : FdLink
+{
+    private protected InterfaceLink(BpfProgram program, BpfHandle handle, string device, int ifindex, string what)
+        : base(program, handle, $"{what} on {device} (ifindex {ifindex})")
+    {
+        Interface = device;
+        InterfaceIndex = ifindex;
+    }
+
+    /// <summary>The interface's name (or "ifindex N" when attached by index).</summary>
+    public string Interface { get; }
+
+    /// <summary>The interface's index in the network namespace it was attached in.</summary>
+    public int InterfaceIndex { get; }
+}

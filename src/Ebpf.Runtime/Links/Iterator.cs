@@ -11,10 +11,17 @@ namespace Ebpf;
 public sealed class IteratorProgram : TypedProgram
 {
     public IteratorProgram(BpfProgram program)
-        : base(program, nameof(IteratorProgram), p => p.Type == BpfProgramType.Tracing && p.ExpectedAttachType == BpfAttachType.TraceIter, "an iterator (SEC(\"iter/task\"), ...)") { }
+        : base(program, ProgramKind.Iterator, "an iterator (SEC(\"iter/task\"), ...)",
+            "set AttachTarget (\"task\", \"bpf_map_elem\", ...) before Load() and use IteratorProgram.Attach()") { }
 
     /// <summary>Creates the iterator link; read it with <see cref="IteratorLink.Open"/> or <see cref="IteratorLink.ReadAllText"/>.</summary>
     public IteratorLink Attach(IteratorOptions? options = null) => Program.AttachIterator(options);
+
+    internal override BpfLink AttachBySection()
+    {
+        SectionTarget();
+        return Attach();
+    }
 
     /// <summary>Attaches, runs one pass, detaches, and returns what the program printed.</summary>
     public string ReadAllText(IteratorOptions? options = null)

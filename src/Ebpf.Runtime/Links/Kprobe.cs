@@ -9,27 +9,18 @@ namespace Ebpf;
 public sealed class KprobeProgram : TypedProgram
 {
     public KprobeProgram(BpfProgram program)
-        : base(program, nameof(KprobeProgram), p => p.Type == BpfProgramType.Kprobe && p.ExpectedAttachType is null, "a kprobe program (SEC(\"kprobe/function\"))") { }
-
-    private bool SectionIsReturn => KindOf(Program) is AutoAttachKind.Kretprobe or AutoAttachKind.Kretsyscall;
+        : base(program, ProgramKind.Kprobe, "a kprobe program (SEC(\"kprobe/function\"))", "use KprobeProgram.Attach(function)") { }
 
     /// <summary>Attaches where the section says (kprobe/func+off, kretprobe/func, ksyscall/name).</summary>
     public KprobeLink Attach(ulong cookie = 0, ProbeAttachMode mode = ProbeAttachMode.Default)
     {
-        var sec = Program.Section;
-        string target = sec?.Target ?? string.Empty;
-        switch (KindOf(Program))
-        {
-            case AutoAttachKind.Ksyscall:
-            case AutoAttachKind.Kretsyscall:
-                if (target.Length == 0) break;
-                return Program.AttachKsyscall(target, SectionIsReturn, cookie);
-            default:
-                if (!SectionDefinitions.TryParseKprobe(target, out var func, out ulong off)) break;
-                return Program.AttachKprobe(func, off, SectionIsReturn, cookie, mode);
-        }
-        throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no kernel function; use Attach(function)");
+        var target = SectionTarget();
+        return target.Syscall is { } syscall
+            ? Program.AttachKsyscall(syscall, SectionIsReturn, cookie)
+            : Program.AttachKprobe(target.Function!, target.Offset, SectionIsReturn, cookie, mode);
     }
+
+    internal override BpfLink AttachBySection() => Attach();
 
     /// <summary>
     /// Attaches to kernel function <paramref name="function"/>+<paramref name="offset"/>; <paramref name="returnProbe"/>

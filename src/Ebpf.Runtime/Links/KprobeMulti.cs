@@ -12,18 +12,12 @@ namespace Ebpf;
 public sealed class KprobeMultiProgram : TypedProgram
 {
     public KprobeMultiProgram(BpfProgram program)
-        : base(program, nameof(KprobeMultiProgram), p => p.Type == BpfProgramType.Kprobe && p.ExpectedAttachType is BpfAttachType.TraceKprobeMulti or BpfAttachType.TraceKprobeSession,
-            "a kprobe.multi program (SEC(\"kprobe.multi/pattern\"))") { }
-
-    private bool SectionIsReturn => KindOf(Program) == AutoAttachKind.KretprobeMulti;
+        : base(program, ProgramKind.KprobeMulti, "a kprobe.multi program (SEC(\"kprobe.multi/pattern\"))", "use KprobeMultiProgram.Attach(pattern or symbols)") { }
 
     /// <summary>Attaches to the functions the section's pattern matches.</summary>
-    public KprobeMultiLink Attach()
-    {
-        if (!SectionDefinitions.TryParseKprobeMulti(Program.Section?.Target ?? string.Empty, out var pattern))
-            throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no function pattern; use Attach(pattern)");
-        return Program.AttachKprobeMulti(pattern, null, null, null, SectionIsReturn);
-    }
+    public KprobeMultiLink Attach() => Program.AttachKprobeMulti(SectionTarget().Pattern, null, null, null, SectionIsReturn);
+
+    internal override BpfLink AttachBySection() => Attach();
 
     /// <summary>Attaches to every traceable function matching <paramref name="pattern"/> ("tcp_*", "vfs_rea?").</summary>
     public KprobeMultiLink Attach(string pattern, bool? returnProbe = null) =>

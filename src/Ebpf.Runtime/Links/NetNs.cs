@@ -10,13 +10,29 @@ namespace Ebpf;
 public sealed class SkLookupProgram : TypedProgram
 {
     public SkLookupProgram(BpfProgram program)
-        : base(program, nameof(SkLookupProgram), p => p.Type == BpfProgramType.SkLookup, "an sk_lookup program (SEC(\"sk_lookup\"))") { }
+        : base(program, ProgramKind.SkLookup, "an sk_lookup program (SEC(\"sk_lookup\"))", "use SkLookupProgram.Attach() (current network namespace) or Attach(netnsPath)") { }
 
     /// <summary>Attaches to the calling thread's network namespace.</summary>
     public NetNsLink Attach() => Program.AttachNetNs("/proc/thread-self/ns/net", BpfAttachType.SkLookup);
 
     /// <summary>Attaches to the network namespace at <paramref name="netnsPath"/> ("/run/netns/blue", "/proc/PID/ns/net").</summary>
     public NetNsLink Attach(string netnsPath) => Program.AttachNetNs(netnsPath, BpfAttachType.SkLookup);
+}
+
+/// <summary>
+/// A SEC("flow_dissector") program, attached to a network namespace (Linux 5.8 for links): it replaces the kernel's
+/// flow dissector for the packets of that namespace.
+/// </summary>
+public sealed class FlowDissectorProgram : TypedProgram
+{
+    public FlowDissectorProgram(BpfProgram program)
+        : base(program, ProgramKind.FlowDissector, "a flow dissector (SEC(\"flow_dissector\"))", "use FlowDissectorProgram.Attach(netnsPath)") { }
+
+    /// <summary>Attaches to the calling thread's network namespace.</summary>
+    public NetNsLink Attach() => Program.AttachNetNs("/proc/thread-self/ns/net", BpfAttachType.FlowDissector);
+
+    /// <summary>Attaches to the network namespace at <paramref name="netnsPath"/> ("/run/netns/blue", "/proc/PID/ns/net").</summary>
+    public NetNsLink Attach(string netnsPath) => Program.AttachNetNs(netnsPath, BpfAttachType.FlowDissector);
 }
 
 /// <summary>A program attached to a network namespace with a netns link: sk_lookup or flow_dissector (Linux 5.8/5.9).</summary>

@@ -10,7 +10,7 @@ namespace Ebpf;
 public sealed class PerfEventProgram : TypedProgram
 {
     public PerfEventProgram(BpfProgram program)
-        : base(program, nameof(PerfEventProgram), p => p.Type == BpfProgramType.PerfEvent, "a perf_event program (SEC(\"perf_event\"))") { }
+        : base(program, ProgramKind.PerfEvent, "a perf_event program (SEC(\"perf_event\"))", "use PerfEventProgram.Attach(event, ...)") { }
 
     /// <summary>
     /// Opens <paramref name="spec"/> for <paramref name="pid"/> (-1: every process) on <paramref name="cpu"/> (-1: any

@@ -9,16 +9,12 @@ namespace Ebpf;
 public sealed class RawTracepointProgram : TypedProgram
 {
     public RawTracepointProgram(BpfProgram program)
-        : base(program, nameof(RawTracepointProgram), p => p.Type is BpfProgramType.RawTracepoint or BpfProgramType.RawTracepointWritable, "a raw tracepoint program (SEC(\"raw_tp/name\"))") { }
+        : base(program, ProgramKind.RawTracepoint, "a raw tracepoint program (SEC(\"raw_tp/name\"))", "use RawTracepointProgram.Attach(name)") { }
 
     /// <summary>Attaches to the raw tracepoint the section names.</summary>
-    public RawTracepointLink Attach(ulong cookie = 0)
-    {
-        var target = Program.Section?.Target;
-        if (string.IsNullOrEmpty(target))
-            throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no raw tracepoint; use Attach(name)");
-        return Program.AttachRawTracepoint(target!, cookie);
-    }
+    public RawTracepointLink Attach(ulong cookie = 0) => Program.AttachRawTracepoint(SectionTarget().Name!, cookie);
+
+    internal override BpfLink AttachBySection() => Attach();
 
     /// <summary>Attaches to raw tracepoint <paramref name="name"/> ("sys_enter", "sched_switch").</summary>
     public RawTracepointLink Attach(string name, ulong cookie = 0) => Program.AttachRawTracepoint(name, cookie);

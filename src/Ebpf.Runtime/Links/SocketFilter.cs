@@ -12,7 +12,7 @@ namespace Ebpf;
 public sealed class SocketFilterProgram : TypedProgram
 {
     public SocketFilterProgram(BpfProgram program)
-        : base(program, nameof(SocketFilterProgram), p => p.Type == BpfProgramType.SocketFilter, "a socket filter (SEC(\"socket\"))") { }
+        : base(program, ProgramKind.SocketFilter, "a socket filter (SEC(\"socket\"))", "use SocketFilterProgram.Attach(socket)") { }
 
     /// <summary>Attaches to <paramref name="socket"/> (SO_ATTACH_BPF); the filter sees every packet queued to it.</summary>
     public SocketFilterAttachment Attach(Socket socket)

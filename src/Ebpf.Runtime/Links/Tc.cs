@@ -5,11 +5,12 @@ namespace Ebpf;
 
 // tc programs: a tcx link (Linux 6.6) or, before it, a direct-action cls_bpf filter under clsact over rtnetlink.
 
-/// <summary>A tc program: SEC("tcx/ingress"), "tcx/egress", "tc/ingress", "tc/egress" or the legacy SEC("tc") / "classifier".</summary>
+/// <summary>A tc classifier: SEC("tcx/ingress"), "tcx/egress", "tc/ingress", "tc/egress" or the legacy SEC("tc") / "classifier".</summary>
 public sealed class TcProgram : TypedProgram
 {
     public TcProgram(BpfProgram program)
-        : base(program, nameof(TcProgram), p => p.Type is BpfProgramType.SchedCls, "a tc classifier (SEC(\"tcx/ingress\"), SEC(\"tc\"))") { }
+        : base(program, ProgramKind.Tc, "a tc classifier (SEC(\"tcx/ingress\"), SEC(\"tc\")); SEC(\"action\") programs are tc actions, which neither tcx nor cls_bpf take",
+            "use TcProgram.Attach(interface)") { }
 
     /// <summary>
     /// Attaches to <paramref name="interfaceName"/>: a tcx link when the kernel has them (6.6), else a direct-action
@@ -48,18 +49,11 @@ public enum TcAttachPoint
 }
 
 /// <summary>A tc program attached to an interface with a tcx link (Linux 6.6).</summary>
-public sealed class TcxLink : FdLink
+public sealed class TcxLink : InterfaceLink
 {
     internal TcxLink(BpfProgram program, BpfHandle handle, string device, int ifindex, TcAttachPoint point)
-        : base(program, handle, $"tcx {point.ToString().ToLowerInvariant()} on {device} (ifindex {ifindex})")
-    {
-        Interface = device;
-        InterfaceIndex = ifindex;
-        AttachPoint = point;
-    }
+        : base(program, handle, device, ifindex, "tcx " + point.ToString().ToLowerInvariant()) => AttachPoint = point;
 
-    public string Interface { get; }
-    public int InterfaceIndex { get; }
     public TcAttachPoint AttachPoint { get; }
 }
 

@@ -9,16 +9,16 @@ namespace Ebpf;
 public sealed class TracepointProgram : TypedProgram
 {
     public TracepointProgram(BpfProgram program)
-        : base(program, nameof(TracepointProgram), p => p.Type == BpfProgramType.Tracepoint, "a tracepoint program (SEC(\"tp/category/name\"))") { }
+        : base(program, ProgramKind.Tracepoint, "a tracepoint program (SEC(\"tp/category/name\"))", "use TracepointProgram.Attach(category, name)") { }
 
     /// <summary>Attaches to the tracepoint the section names.</summary>
     public TracepointLink Attach(ulong cookie = 0)
     {
-        var sec = Program.Section;
-        if (sec is null || !SectionDefinitions.TryParseTracepoint(sec.Value.Target, out var cat, out var name))
-            throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no tracepoint; use Attach(category, name)");
-        return Program.AttachTracepoint(cat, name, cookie);
+        var target = SectionTarget();
+        return Program.AttachTracepoint(target.Category!, target.Name!, cookie);
     }
+
+    internal override BpfLink AttachBySection() => Attach();
 
     /// <summary>Attaches to tracepoint <paramref name="category"/>/<paramref name="name"/> (e.g. "syscalls", "sys_enter_openat").</summary>
     public TracepointLink Attach(string category, string name, ulong cookie = 0) => Program.AttachTracepoint(category, name, cookie);

@@ -9,26 +9,33 @@ namespace Ebpf;
 public sealed class TracingProgram : TypedProgram
 {
     public TracingProgram(BpfProgram program)
-        : base(program, nameof(TracingProgram),
-            p => (p.Type == BpfProgramType.Tracing && p.ExpectedAttachType != BpfAttachType.TraceIter) || p.Type == BpfProgramType.Ext,
-            "a tracing program (tp_btf, fentry, fexit, fmod_ret, freplace); iterators are IteratorProgram") { }
+        : base(program, ProgramKind.Tracing, "a tracing program (tp_btf, fentry, fexit, fmod_ret, fsession, freplace); iterators are IteratorProgram",
+            "set AttachTarget before Load() and use TracingProgram.Attach()") { }
 
     /// <summary>Attaches to the function or tracepoint the program was loaded against (<see cref="BpfProgram.AttachTarget"/>).</summary>
     public TracingLink Attach(ulong cookie = 0) => Program.AttachTracing(cookie);
+
+    internal override BpfLink AttachBySection()
+    {
+        SectionTarget();
+        return Attach();
+    }
 }
 
 /// <summary>A SEC("lsm/...") program (BPF LSM, Linux 5.7 with CONFIG_BPF_LSM and "bpf" in lsm=).</summary>
 public sealed class LsmProgram : TypedProgram
 {
     public LsmProgram(BpfProgram program)
-        : base(program, nameof(LsmProgram), p => p.Type == BpfProgramType.Lsm, "an LSM program (SEC(\"lsm/hook\"))") { }
+        : base(program, ProgramKind.Lsm, "an LSM program (SEC(\"lsm/hook\")); lsm_cgroup programs are CgroupProgram",
+            "set AttachTarget before Load() and use LsmProgram.Attach()") { }
 
-    /// <summary>Attaches to the LSM hook the program was loaded against (for lsm_cgroup programs use <see cref="CgroupProgram"/>).</summary>
-    public TracingLink Attach(ulong cookie = 0)
+    /// <summary>Attaches to the LSM hook the program was loaded against (lsm_cgroup programs are <see cref="CgroupProgram"/>).</summary>
+    public TracingLink Attach(ulong cookie = 0) => Program.AttachTracing(cookie);
+
+    internal override BpfLink AttachBySection()
     {
-        if (Program.ExpectedAttachType == BpfAttachType.LsmCgroup)
-            throw new InvalidOperationException($"program '{Name}' is an lsm_cgroup program: attach it to a cgroup with CgroupProgram.Attach(cgroupPath)");
-        return Program.AttachTracing(cookie);
+        SectionTarget();
+        return Attach();
     }
 }
 

@@ -10,26 +10,19 @@ namespace Ebpf;
 public sealed class UprobeProgram : TypedProgram
 {
     public UprobeProgram(BpfProgram program)
-        : base(program, nameof(UprobeProgram), p => p.Type == BpfProgramType.Kprobe && p.ExpectedAttachType is null or BpfAttachType.TraceUprobeMulti or BpfAttachType.TraceUprobeSession,
-            "a uprobe program (SEC(\"uprobe/binary:function\"))") { }
-
-    private bool SectionIsReturn => KindOf(Program) is AutoAttachKind.Uretprobe or AutoAttachKind.UretprobeMulti;
+        : base(program, ProgramKind.Uprobe, "a uprobe program (SEC(\"uprobe/binary:function\"))",
+            "use UprobeProgram.Attach(binary, function), or AttachMulti(binary, pattern) for uprobe.multi") { }
 
     /// <summary>Attaches where the section says ("uprobe//usr/lib/x86_64-linux-gnu/libc.so.6:malloc", "uretprobe/libc.so.6:free").</summary>
     public BpfLink Attach(int pid = -1, ulong cookie = 0)
     {
-        var sec = Program.Section;
-        string target = sec?.Target ?? string.Empty;
-        if (KindOf(Program) is AutoAttachKind.UprobeMulti or AutoAttachKind.UretprobeMulti or AutoAttachKind.UprobeSession)
-        {
-            if (!SectionDefinitions.TryParseUprobeMulti(target, out var mb, out var mp))
-                throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no binary:pattern; use AttachMulti(binary, pattern)");
-            return Program.AttachUprobeMulti(mb, mp, null, null, pid, SectionIsReturn);
-        }
-        if (!SectionDefinitions.TryParseUprobe(target, out var binary, out var function, out ulong offset))
-            throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no binary:function; use Attach(binary, function)");
-        return Program.AttachUprobe(binary, function, offset, pid, SectionIsReturn, cookie, 0, ProbeAttachMode.Default);
+        var target = SectionTarget();
+        return target.Pattern is { } pattern
+            ? Program.AttachUprobeMulti(target.BinaryPath!, pattern, null, null, pid, SectionIsReturn)
+            : Program.AttachUprobe(target.BinaryPath!, target.Function, target.Offset, pid, SectionIsReturn, cookie, 0, ProbeAttachMode.Default);
     }
+
+    internal override BpfLink AttachBySection() => Attach();
 
     /// <summary>
     /// Attaches to <paramref name="function"/>(+<paramref name="offset"/>) of <paramref name="binary"/>: a path, a

@@ -295,16 +295,16 @@ public partial class BpfProgram
 public sealed class UsdtProgram : TypedProgram
 {
     public UsdtProgram(BpfProgram program)
-        : base(program, nameof(UsdtProgram), p => p.Type == BpfProgramType.Kprobe && (p.Section is null || (p.Section.Value.Flags & SectionFlags.Usdt) != 0),
-            "a USDT program (SEC(\"usdt/binary:provider:name\"))") { }
+        : base(program, ProgramKind.Usdt, "a USDT program (SEC(\"usdt/binary:provider:name\"))", "use UsdtProgram.Attach(binary, provider, name)") { }
 
     /// <summary>Attaches to the probe the section names ("usdt//usr/bin/python3:python:function__entry").</summary>
     public UsdtLink Attach(int pid = -1, ulong cookie = 0)
     {
-        if (!SectionDefinitions.TryParseUsdt(Program.Section?.Target ?? string.Empty, out var binary, out var provider, out var name))
-            throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") names no binary:provider:name; use Attach(binary, provider, name)");
-        return Program.AttachUsdt(binary, provider, name, pid, cookie);
+        var target = SectionTarget();
+        return Program.AttachUsdt(target.BinaryPath!, target.Provider!, target.Name!, pid, cookie);
     }
+
+    internal override BpfLink AttachBySection() => Attach();
 
     /// <summary>Attaches to every site of USDT probe <paramref name="provider"/>:<paramref name="name"/> in <paramref name="binary"/>; <paramref name="cookie"/> is what bpf_usdt_cookie() returns.</summary>
     public UsdtLink Attach(string binary, string provider, string name, int pid = -1, ulong cookie = 0) =>

@@ -9,7 +9,7 @@ namespace Ebpf;
 public sealed class XdpProgram : TypedProgram
 {
     public XdpProgram(BpfProgram program)
-        : base(program, nameof(XdpProgram), p => p.Type == BpfProgramType.Xdp, "an XDP program (SEC(\"xdp\"))") { }
+        : base(program, ProgramKind.Xdp, "an XDP program (SEC(\"xdp\"), SEC(\"xdp.frags\")); devmap and cpumap programs are stored in their map", "use XdpProgram.Attach(interface)") { }
 
     /// <summary>Attaches to interface <paramref name="interfaceName"/> (in this thread's network namespace) with an XDP link.</summary>
     public XdpLink Attach(string interfaceName, XdpAttachMode mode = XdpAttachMode.Default) =>
@@ -34,18 +34,11 @@ public enum XdpAttachMode
 }
 
 /// <summary>An XDP program attached to a network interface with an XDP link (Linux 5.9).</summary>
-public sealed class XdpLink : FdLink
+public sealed class XdpLink : InterfaceLink
 {
     internal XdpLink(BpfProgram program, BpfHandle handle, string device, int ifindex, XdpAttachMode mode)
-        : base(program, handle, $"xdp on {device} (ifindex {ifindex}{(mode != XdpAttachMode.Default ? ", " + mode.ToString().ToLowerInvariant() : string.Empty)})")
-    {
-        Interface = device;
-        InterfaceIndex = ifindex;
-        Mode = mode;
-    }
+        : base(program, handle, device, ifindex, mode != XdpAttachMode.Default ? "xdp (" + mode.ToString().ToLowerInvariant() + ")" : "xdp") => Mode = mode;
 
-    public string Interface { get; }
-    public int InterfaceIndex { get; }
     public XdpAttachMode Mode { get; }
 }
 

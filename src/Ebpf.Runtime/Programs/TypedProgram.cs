@@ -7,17 +7,22 @@ namespace Ebpf;
 
 /// <summary>
 /// Base of the typed program wrappers (<see cref="TracepointProgram"/>, <see cref="XdpProgram"/>, ...): a
-/// <see cref="BpfProgram"/> whose kind was checked, with the attach methods that kind allows. Generated skeletons
-/// expose their programs through these.
+/// <see cref="BpfProgram"/> of one <see cref="ProgramKind"/>, with the attach methods that kind allows. Which
+/// programs a wrapper takes, and which wrapper a section gets, come from the section table
+/// (<see cref="SectionDefinitions"/>); generated skeletons expose their programs through these.
 /// </summary>
 public abstract class TypedProgram
 {
-    private protected TypedProgram(BpfProgram program, string wrapper, Func<BpfProgram, bool> accepts, string expected)
+    private protected TypedProgram(BpfProgram program, ProgramKind kind, string expected, string attachHint)
     {
         if (program is null) throw new ArgumentNullException(nameof(program));
-        if (!accepts(program))
-            throw new ArgumentException($"program '{program.Name}' (SEC(\"{program.SectionName}\"), {program.Type}{(program.ExpectedAttachType is { } eat ? ", " + eat : string.Empty)}) cannot be a {wrapper}: it must be {expected}", nameof(program));
+        // A program opened from a pin or an id has no section, and the kernel does not report its expected attach
+        // type: its program type alone decides.
+        if (!SectionDefinitions.Accepts(kind, program.Type, program.ExpectedAttachType, attachTypeKnown: program.Spec is not null))
+            throw new ArgumentException($"program '{program.Name}' (SEC(\"{program.SectionName}\"), {program.Type}{(program.ExpectedAttachType is { } eat ? ", " + eat : string.Empty)}) cannot be a {kind}Program: it must be {expected}", nameof(program));
         Program = program;
+        Kind = kind;
+        AttachHint = attachHint;
     }
 
     /// <summary>The program.</summary>
@@ -25,19 +30,73 @@ public abstract class TypedProgram
 
     public string Name => Program.Name;
 
+    /// <summary>The kind of program this wrapper stands for.</summary>
+    public ProgramKind Kind { get; }
+
+    /// <summary>What to call when the section does not say where to attach.</summary>
+    internal string AttachHint { get; }
+
     /// <summary>Attaches where the section name says (libbpf auto-attach); see <see cref="BpfProgram.Attach()"/>.</summary>
-    public BpfLink AttachAuto() => Program.Attach();
+    public BpfLink AttachAuto() => AttachBySection();
 
     public override string ToString() => $"{GetType().Name} {Program}";
 
-    private protected static AutoAttachKind KindOf(BpfProgram p) => p.Section is { } s ? s.AttachKind : AutoAttachKind.None;
+    /// <summary>
+    /// Attaches where the section says, with the kind's defaults: what <see cref="BpfProgram.Attach()"/> and
+    /// <see cref="BpfObject.Attach()"/> call. Kinds that always need more than the section name (an interface, a
+    /// cgroup, a socket) do not override it.
+    /// </summary>
+    internal virtual BpfLink AttachBySection() =>
+        throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") does not say where to attach; {AttachHint}");
+
+    /// <summary>
+    /// The section's parsed target, when the section still applies (the program type was not changed) and names
+    /// where to attach; otherwise an error that says what to call instead.
+    /// </summary>
+    private protected SectionTarget SectionTarget()
+    {
+        if (Program.Kind == Kind && Program.Section?.ParsedTarget is { } target)
+            return target;
+        throw new InvalidOperationException($"program '{Name}': SEC(\"{Program.SectionName}\") does not say where to attach; {AttachHint}");
+    }
+
+    /// <summary>Whether the program's section makes a return probe (kretprobe, uretprobe, kretsyscall, ...).</summary>
+    private protected bool SectionIsReturn => Program.Kind == Kind && Program.Section is { } s && s.Definition.IsReturnProbe;
+
+    /// <summary>The typed wrapper of <paramref name="program"/>'s kind (<see cref="BpfProgram.Kind"/>), or null for <see cref="ProgramKind.None"/>.</summary>
+    public static TypedProgram? For(BpfProgram program)
+    {
+        if (program is null) throw new ArgumentNullException(nameof(program));
+        return program.Kind switch
+        {
+            ProgramKind.Kprobe => new KprobeProgram(program),
+            ProgramKind.KprobeMulti => new KprobeMultiProgram(program),
+            ProgramKind.Uprobe => new UprobeProgram(program),
+            ProgramKind.Usdt => new UsdtProgram(program),
+            ProgramKind.Tracepoint => new TracepointProgram(program),
+            ProgramKind.RawTracepoint => new RawTracepointProgram(program),
+            ProgramKind.Tracing => new TracingProgram(program),
+            ProgramKind.Lsm => new LsmProgram(program),
+            ProgramKind.Iterator => new IteratorProgram(program),
+            ProgramKind.Xdp => new XdpProgram(program),
+            ProgramKind.Tc => new TcProgram(program),
+            ProgramKind.Netkit => new NetkitProgram(program),
+            ProgramKind.Cgroup => new CgroupProgram(program),
+            ProgramKind.SocketFilter => new SocketFilterProgram(program),
+            ProgramKind.SkLookup => new SkLookupProgram(program),
+            ProgramKind.FlowDissector => new FlowDissectorProgram(program),
+            ProgramKind.PerfEvent => new PerfEventProgram(program),
+            ProgramKind.Syscall => new SyscallProgram(program),
+            _ => null,
+        };
+    }
 }
 
 /// <summary>A SEC("syscall") program: not attached anywhere, run from user space with a context struct.</summary>
 public sealed class SyscallProgram : TypedProgram
 {
     public SyscallProgram(BpfProgram program)
-        : base(program, nameof(SyscallProgram), p => p.Type == BpfProgramType.Syscall, "a syscall program (SEC(\"syscall\"))") { }
+        : base(program, ProgramKind.Syscall, "a syscall program (SEC(\"syscall\"))", "syscall programs are not attached: run them with SyscallProgram.Run(...)") { }
 
     /// <summary>Runs the program with <paramref name="context"/> as its ctx; the kernel writes the (possibly modified) context back. Returns the program's return value.</summary>
     public int Run<TContext>(ref TContext context) where TContext : unmanaged =>
