@@ -211,7 +211,9 @@ internal sealed unsafe partial class ObjectLoader
                         "LINUX_KERNEL_VERSION" => KernelInfo.VersionCode.ToString(CultureInfo.InvariantCulture),
                         "LINUX_HAS_BPF_COOKIE" => _features.BpfCookie ? "y" : "n",
                         "LINUX_HAS_SYSCALL_WRAPPER" => HasSyscallWrapper() ? "y" : "n",
-                        _ => throw new BpfException($"extern (kcfg) '{e.Name}': unknown LINUX_ extern (known: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER)"),
+                        // An unknown virtual extern reads as 0 when it is __weak, as libbpf does (a newer libbpf's
+                        // LINUX_ name on an older loader); a strong one is an error.
+                        _ => e.IsWeak ? null : throw new BpfException($"extern (kcfg) '{e.Name}': unknown LINUX_ extern (known: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER); declare it __weak to read it as 0"),
                     };
                 }
                 else if (_options.KernelConfigOverrides != null && _options.KernelConfigOverrides.TryGetValue(e.Name, out var ov))

@@ -16,7 +16,7 @@ public class CgroupAttachTests
     private static int s_counter;
 
     /// <summary>A fresh cgroup v2 directory, removed on dispose.</summary>
-    private sealed class TestCgroup : IDisposable
+    internal sealed class TestCgroup : IDisposable
     {
         public string Path { get; }
 

@@ -107,4 +107,45 @@ public class ExternTests
         Assert.True(obj.GetProgram("lookup_pid").IsLoaded);
         Assert.True(obj.GetProgram("on_fork").IsLoaded);
     }
+
+    /// <summary>
+    /// The externs of the kernel selftest test_core_extern, which libbpf loads: a __weak LINUX_ name the loader does
+    /// not know reads as 0, the strong CONFIG_BPF_SYSCALL and typed __weak CONFIG_ values come from the overrides,
+    /// an absent one is 0 and the branch it guards (a call to a helper no kernel has) is dead code to the verifier.
+    /// </summary>
+    [Fact]
+    public void WeakUnknownVirtualExternReadsZero_AsTheSelftestExpects()
+    {
+        TestEnvironment.RequireRoot();
+        var overrides = new Dictionary<string, string>
+        {
+            ["CONFIG_BPF_SYSCALL"] = "n",
+            ["CONFIG_EBPF_TEST_TRISTATE"] = "m",
+            ["CONFIG_EBPF_TEST_BOOL"] = "y",
+            ["CONFIG_EBPF_TEST_CHAR"] = "m",
+            ["CONFIG_EBPF_TEST_USHORT"] = "30000",
+            ["CONFIG_EBPF_TEST_INT"] = "-100",
+            ["CONFIG_EBPF_TEST_ULONG"] = "0xabcdef0123456789",
+            ["CONFIG_EBPF_TEST_STR"] = "\"abcdefghij\"",
+        };
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("fidelity/kconfig_virtual.bpf.o"), new BpfObjectOptions { KernelConfigOverrides = overrides });
+        obj.Load();
+        var kconfig = obj.GetDataSection(".kconfig");
+        Assert.Equal(0, kconfig.Read<int>(Off(kconfig, "LINUX_EBPF_TEST_UNKNOWN")));
+        using (obj.GetProgram("read_values").Attach())
+        {
+            var bss = obj.GetDataSection(".data");
+            Assert.True(Attach.AttachSupport.Eventually(() => bss.Read<ulong>(Off(bss, "absent_value")) == 0xC0FFEE));
+            Assert.Equal((ulong)KernelInfo.VersionCode, bss.Read<ulong>(Off(bss, "kernel_version")));
+            Assert.Equal(0ul, bss.Read<ulong>(Off(bss, "unknown_virtual")));
+            Assert.Equal(0ul, bss.Read<ulong>(Off(bss, "bpf_syscall")));
+            Assert.Equal(2ul, bss.Read<ulong>(Off(bss, "tristate_value")));
+            Assert.Equal(1ul, bss.Read<ulong>(Off(bss, "bool_value")));
+            Assert.Equal((ulong)'m', bss.Read<ulong>(Off(bss, "char_value")));
+            Assert.Equal(30000ul, bss.Read<ulong>(Off(bss, "ushort_value")));
+            Assert.Equal(unchecked((ulong)-100L), bss.Read<ulong>(Off(bss, "int_value")));
+            Assert.Equal(0xabcdef0123456789ul, bss.Read<ulong>(Off(bss, "ulong_value")));
+            Assert.Equal("abcdefg\0"u8.ToArray(), Enumerable.Range(0, 8).Select(i => bss.Read<byte>(Off(bss, "str_value") + i)).ToArray());
+        }
+    }
 }
