@@ -3,6 +3,7 @@
 # to exercise what the host kernel lacks (kprobes, kprobe.multi, fentry/fexit/fmod_ret, BPF LSM).
 #
 #   run-on-kernels.sh [options] [-k KERNEL_DIR]... -- COMMAND [ARG...]
+#   run-on-kernels.sh --arch arm64 [options] [-k KERNEL_DIR]... -- COMMAND [ARG...]
 #
 # Each KERNEL_DIR is a `dpkg -x linux-image-*.deb DIR` tree (boot/vmlinuz-*, lib/modules/<ver>/); without -k,
 # every directory under $EBPF_KERNELS (default /tmp/rig/kernels) is used; --fetch downloads the newest
@@ -14,33 +15,51 @@
 # directory, stdout+stderr merged and printed here, one kernel after the other. The kernel command line gets
 # lsm=lockdown,capability,yama,bpf so that BPF LSM programs can attach (change with --append).
 #
+# With --arch arm64, Debian's arm64 kernels boot in qemu-system-aarch64 (the "virt" board, TCG: no host
+# acceleration for a foreign architecture) and the guest's / is an arm64 root filesystem made only from Debian
+# packages (debootstrap; `--arch arm64 --fetch` makes it with tests/kernels/arm64-fetch.sh), under a tmpfs
+# overlay. The host's / is not visible there: the caller's working directory and every --share DIR are shared at
+# the same path (read-only under a tmpfs overlay), -w DIR read-write. The command must therefore be an arm64
+# program (or a script) inside one of them or in the root filesystem: publish .NET code self-contained for
+# linux-arm64.
+#
 # Options:
-#   -k, --kernel DIR    a kernel tree (repeatable; default: every dir under $EBPF_KERNELS)
-#       --fetch         apt-get download + dpkg -x the newest 6.x kernels first (needs apt sources)
+#   -k, --kernel DIR    a kernel tree (repeatable; default: every dir under $EBPF_KERNELS, or
+#                       $EBPF_KERNELS_ARM64 with --arch arm64)
+#       --fetch         apt-get download + dpkg -x the newest 6.x kernels first (needs apt sources); with
+#                       --arch arm64 also make the arm64 root filesystem when it is missing
+#       --arch ARCH     x86_64 (default) or arm64 (also: amd64, aarch64)
+#       --rootfs DIR    (arm64) the guest's root filesystem (default $EBPF_ROOTFS_ARM64, /tmp/rig/rootfs-arm64)
+#   -s, --share DIR     (arm64) share host DIR at the same path, read-only under a tmpfs overlay (repeatable; the
+#                       working directory is always shared)
 #   -t, --timeout SECS  kill qemu after SECS (exit 124 for that kernel; default 900)
 #   -m, --mem SIZE      guest memory (default 3G)
 #   -c, --cpus N        guest vCPUs (default: host nproc)
-#   -a, --accel MODE    auto|kvm|tcg (auto: kvm only with a real kvm_intel/kvm_amd, else tcg)
+#   -a, --accel MODE    auto|kvm|tcg (auto: kvm only with a real kvm_intel/kvm_amd and the host's architecture,
+#                       else tcg)
 #   -w, --rw DIR        share host DIR read-write at the same path (repeatable; results out of the guest)
 #   -v, --verbose       stream the guest kernel console to stderr
 #       --bzimage       boot vmlinuz as shipped (slower under TCG: the decompressor runs emulated)
 #       --append ARGS   kernel command-line arguments (replace the default lsm=...)
-# Env: EBPF_KERNELS (kernel trees), EBPF_RIG_CACHE (vmlinux + initramfs cache, default /tmp/rig/cache),
-#      EBPF_RIG_RUNS (run dirs, default /tmp/rig/runs)
+# Env: EBPF_KERNELS (kernel trees, default /tmp/rig/kernels), EBPF_KERNELS_ARM64 (default
+#      /tmp/rig/kernels-arm64), EBPF_ROOTFS_ARM64, EBPF_RIG_CACHE (vmlinux + initramfs cache, default
+#      /tmp/rig/cache), EBPF_RIG_RUNS (run dirs, default /tmp/rig/runs)
 # Exit: 0 when the command succeeded under every kernel; else the last failing code (124 timeout, 125 the
 #       rig itself failed: boot, mounts; the console tail is printed).
 #
 # Example (the kprobe/fentry/lsm tests, from a Release build of the test project):
 #   tests/kernels/run-on-kernels.sh -- tests/Ebpf.Runtime.Tests/bin/Release/net10.0/Ebpf.Runtime.Tests -noColor \
 #       -class Ebpf.Runtime.Tests.Attach.KprobeAttachTests -class Ebpf.Runtime.Tests.Attach.TrampolineAttachTests
+# The same on arm64 (tests/kernels/arm64-publish.sh publishes the test suite and the sample for linux-arm64):
+#   tests/kernels/run-on-kernels.sh --arch arm64 -- tests/kernels/out/arm64/runtime-tests/Ebpf.Runtime.Tests \
+#       -noColor -class Ebpf.Runtime.Tests.Attach.KprobeAttachTests
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-KERNELS_DIR=${EBPF_KERNELS:-/tmp/rig/kernels}
 CACHE=${EBPF_RIG_CACHE:-/tmp/rig/cache}
 RUNS=${EBPF_RIG_RUNS:-/tmp/rig/runs}
 TIMEOUT=900 MEM=3G CPUS=$(nproc) ACCEL=auto VERBOSE=0 BZIMAGE=0 FETCH=0
 APPEND="lsm=lockdown,capability,yama,bpf"
-KDIRS=() RW=()
+KDIRS=() RW=() SHARES=() ARCH=x86_64 ROOTFS=
 usage() { sed -n '2,/^set -u/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 125; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -51,6 +70,9 @@ while [ $# -gt 0 ]; do
         -c|--cpus) CPUS=$2; shift 2 ;;
         -a|--accel) ACCEL=$2; shift 2 ;;
         -w|--rw) RW+=("$(realpath -m "$2")"); shift 2 ;;
+        -s|--share) SHARES+=("$(realpath -m "$2")"); shift 2 ;;
+        --arch) ARCH=$2; shift 2 ;;
+        --rootfs) ROOTFS=$(realpath -m "$2"); shift 2 ;;
         -v|--verbose) VERBOSE=1; shift ;;
         --bzimage) BZIMAGE=1; shift ;;
         --append) APPEND=$2; shift 2 ;;
@@ -61,9 +83,35 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || usage
 die() { echo "run-on-kernels: $*" >&2; exit 125; }
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-BUSYBOX=${EBPF_RIG_BUSYBOX:-/bin/busybox}   # static: it runs before any libc exists
-[ -x "$BUSYBOX" ] && ! readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP || die "static busybox missing (apt-get install busybox-static)"
+HOST_ARCH=$(uname -m)
+# Per architecture: the qemu binary (and its Debian package), the board, the kernel console, the command channel,
+# the kernel trees and the root. FOREIGN: the guest cannot run the host's binaries, so its / is its own root
+# filesystem (Debian packages) and only the working directory and --share/-w directories come from the host.
+case "$ARCH" in
+    x86_64|amd64)
+        ARCH=x86_64 QEMU=qemu-system-x86_64 QEMU_PKG=qemu-system-x86 MACHINE=() CONSOLE=ttyS0 OUTDEV=ttyS1
+        KERNELS_DIR=${EBPF_KERNELS:-/tmp/rig/kernels}
+        EXTRA_MODULES= ;;
+    arm64|aarch64)
+        ARCH=arm64 QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm MACHINE=(-M virt) CONSOLE=ttyAMA0 OUTDEV=hvc0
+        KERNELS_DIR=${EBPF_KERNELS_ARM64:-/tmp/rig/kernels-arm64}
+        EXTRA_MODULES=virtio_console ;;   # the command channel is a virtio console: the board has one UART
+    *) die "--arch must be x86_64 or arm64" ;;
+esac
+FOREIGN=0
+case "$ARCH:$HOST_ARCH" in x86_64:x86_64|arm64:aarch64) ;; *) FOREIGN=1 ;; esac
+[ -n "$ROOTFS" ] || { [ $FOREIGN = 1 ] && ROOTFS=${EBPF_ROOTFS_ARM64:-/tmp/rig/rootfs-arm64}; }
+command -v $QEMU >/dev/null || die "$QEMU missing (apt-get install $QEMU_PKG)"
+[ $FETCH = 1 ] && [ $ARCH = arm64 ] && { "$HERE/arm64-fetch.sh" "$KERNELS_DIR" $ROOTFS || die "arm64-fetch.sh failed"; FETCH=0; }
+if [ -n "$ROOTFS" ]; then
+    [ -d "$ROOTFS/usr/bin" ] || die "no root filesystem at $ROOTFS (make it with --arch $ARCH --fetch)"
+    BUSYBOX=${EBPF_RIG_BUSYBOX:-$ROOTFS/bin/busybox}
+    [ -f "$BUSYBOX" ] || die "$BUSYBOX missing (the root filesystem needs busybox-static)"
+else
+    BUSYBOX=${EBPF_RIG_BUSYBOX:-/bin/busybox}   # static: it runs before any libc exists
+    [ -x "$BUSYBOX" ] || die "static busybox missing (apt-get install busybox-static)"
+fi
+readelf -l "$BUSYBOX" 2>/dev/null | grep -q INTERP && die "$BUSYBOX is not static (apt-get install busybox-static)"
 
 # ---- kernels ------------------------------------------------------------------------------------------------
 fetch_kernels() {   # the newest linux-image-<ver>-amd64-unsigned of each series apt knows
@@ -114,13 +162,13 @@ vmlinux_of() {
 
 # the modules the guest loads at boot (with their dependencies): its root over 9p + overlayfs, and what the
 # network tests use (the guest cannot modprobe: its modules are not in the host's /lib/modules)
-GUEST_MODULES="virtio_pci 9pnet_virtio 9p overlay veth sch_ingress cls_bpf"
+GUEST_MODULES="virtio_pci 9pnet_virtio 9p overlay veth sch_ingress cls_bpf $EXTRA_MODULES"
 
 # initrd_of VMLINUZ MODDIR: busybox + guest-init.sh + $GUEST_MODULES with their dependencies
 initrd_of() {
     local z=$1 moddir=$2 kver key dir st
     kver=${z##*/vmlinuz-}
-    key=$( { echo "$z"; stat -c %s.%Y "$z"; cat "$HERE/guest-init.sh"; stat -c %s "$BUSYBOX"; echo "$GUEST_MODULES"; } | sha1sum | cut -c1-12)
+    key=$( { echo "$z"; stat -c %s.%Y "$z"; cat "$HERE/guest-init.sh" "${BASH_SOURCE[0]}"; stat -c %s "$BUSYBOX"; echo "$GUEST_MODULES"; } | sha1sum | cut -c1-12)
     dir=$CACHE/$kver-ebpf-$key; mkdir -p "$dir"
     exec 9> "$dir/.lock"; flock 9
     if [ ! -s "$dir/initrd.cpio.gz" ]; then
@@ -142,7 +190,8 @@ initrd_of() {
                 fi
                 dst=$st/modules/$n.ko
                 case "$src" in *.xz) xz -dc "$src" > "$dst" ;; *.zst) zstd -qdc "$src" > "$dst" ;; *.gz) gzip -dc "$src" > "$dst" ;; *) cp "$src" "$dst" ;; esac
-                deps=$(objcopy -O binary --only-section=.modinfo "$dst" /dev/stdout 2>/dev/null | tr '\0' '\n' | sed -n 's/^depends=//p')
+                # (readelf reads any architecture's ELF; the host's objcopy only its own)
+                deps=$(readelf -p .modinfo "$dst" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *depends=//p')
                 for d in ${deps//,/ }; do add "$d"; done
                 echo "$n" >> "$st/modules.list"
             }
@@ -157,11 +206,14 @@ initrd_of() {
 
 if [ "$ACCEL" = auto ]; then
     ACCEL=tcg
-    if [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } && [ ! -d /sys/module/kvm_pvm ]; then ACCEL=kvm; fi
+    if [ $FOREIGN = 0 ] && [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } && [ ! -d /sys/module/kvm_pvm ]; then ACCEL=kvm; fi
 fi
-case "$ACCEL" in
-    kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
-    tcg) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max) ;;
+case "$ACCEL:$ARCH" in
+    kvm:*) [ $FOREIGN = 0 ] || die "kvm cannot run a $ARCH guest on this $HOST_ARCH host"; ACCEL_ARGS=(-accel kvm -cpu host) ;;
+    tcg:x86_64) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max) ;;
+    # every arm64 feature qemu emulates (SVE, MTE, BTI, pointer authentication...) with pointer authentication's
+    # cheap implementation-defined algorithm instead of QARMA, which dominates emulation time otherwise
+    tcg:arm64) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max,pauth-impdef=on) ;;
     *) die "--accel must be auto, kvm or tcg" ;;
 esac
 now_ms() { local t; t=$(date +%s%N); echo $((t / 1000000)); }
@@ -169,12 +221,12 @@ shq() { local q="'\\''"; printf "'%s'" "${1//\'/$q}"; }
 
 # run_one KERNEL_DIR COMMAND...: boots, runs, prints the output; returns the command's exit code
 run_one() {
-    local kdir vmlinuz kver bootimg moddir initrd run nonce rc t0 t1 qpid tailpid timed_out=0 d i
+    local kdir vmlinuz kver bootimg moddir initrd run nonce rc t0 t1 qpid tailpid timed_out=0 d i mode
     kdir=$(realpath "$1"); shift
     vmlinuz=$(ls -1 "$kdir"/boot/vmlinuz-* 2>/dev/null | head -1); [ -n "$vmlinuz" ] || { echo "run-on-kernels: $kdir/boot/vmlinuz-* not found" >&2; return 125; }
     kver=${vmlinuz##*/vmlinuz-}
-    bootimg=$vmlinuz
-    if [ $BZIMAGE = 0 ]; then
+    bootimg=$vmlinuz   # arm64: an Image (gzip-compressed or not), which qemu boots as it is
+    if [ $BZIMAGE = 0 ] && [ $ARCH = x86_64 ]; then
         bootimg=$(flock "$CACHE/.lock" bash -c "$(declare -f vmlinux_of); CACHE=$(shq "$CACHE"); vmlinux_of \"\$1\"" _ "$vmlinuz") &&
             readelf -n "$bootimg" 2>/dev/null | grep -q 'Xen.*(0x00000012)' || bootimg=$vmlinuz   # no PVH entry: boot the bzImage
     fi
@@ -195,26 +247,38 @@ run_one() {
         printf 'export EBPF_GUEST_KERNEL=%s\n' "$(shq "$kver")"
         # The guest's / is the host's: give it this kernel's own config (for .kconfig externs), as an installed
         # Debian kernel would have it in /boot (the overlay makes /boot writable).
-        printf '[ -e /boot/config-%s ] || cp %s /boot/ 2>/dev/null\n' "$kver" "$(shq "$kdir/boot/config-$kver")"
+        printf '[ -e /boot/config-%s ] || cp %s /boot/ 2>/dev/null\n' "$kver" "$(shq "$run/config-$kver")"
         printf 'cd %s 2>/dev/null || { echo "run-on-kernels: no %s in the guest; cwd is /" >&2; cd /; }\n' "$(shq "$PWD")" "$(shq "$PWD")"
         printf 'exec'; for a in "$@"; do printf ' %s' "$(shq "$a")"; done; printf '\n'
     } > "$run/cmd.sh"
-    local virtfs=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+    cp "$kdir/boot/config-$kver" "$run/" 2>/dev/null
+    local virtfs=(-virtfs "local,path=${ROOTFS:-/},mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
                   -virtfs "local,path=$run,mount_tag=run,security_model=none,multidevs=remap")
+    local shares=()
+    # a foreign guest sees the host's working directory (and --share DIRs) read-only, -w DIRs read-write
+    [ -n "$ROOTFS" ] && [ "$PWD" != / ] && shares+=("ro $PWD")
+    for d in "${SHARES[@]}"; do shares+=("ro $d"); done
+    for d in "${RW[@]}"; do mkdir -p "$d"; shares+=("rw $d"); done
     : > "$run/shares"; i=0
-    for d in "${RW[@]}"; do
-        mkdir -p "$d"; virtfs+=(-virtfs "local,path=$d,mount_tag=rw$i,security_model=none,multidevs=remap")
-        echo "rw$i $d" >> "$run/shares"; i=$((i + 1))
+    for d in "${shares[@]}"; do
+        mode=${d%% *}; d=${d#* }
+        case "$d" in *[[:space:]]*) echo "run-on-kernels: cannot share a path with whitespace: $d" >&2; return 125 ;; esac
+        virtfs+=(-virtfs "local,path=$d,mount_tag=share$i,security_model=none,$([ $mode = ro ] && echo readonly=on,)multidevs=remap")
+        echo "share$i $d $mode" >> "$run/shares"; i=$((i + 1))
     done
+    local chan=(-chardev "file,id=out,path=$run/out.log")
+    case "$OUTDEV" in
+        ttyS1) chan+=(-serial chardev:out) ;;
+        hvc0) chan+=(-device virtio-serial-pci -device virtconsole,chardev=out) ;;
+    esac
     : > "$run/out.log"; : > "$run/console.log"
     t0=$(now_ms)
-    qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
+    $QEMU -nodefaults -no-user-config -display none -no-reboot "${MACHINE[@]}" \
         "${ACCEL_ARGS[@]}" -smp "$CPUS" -m "$MEM" \
         -kernel "$bootimg" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 loglevel=$([ $VERBOSE = 1 ] && echo 7 || echo 4) rdinit=/init ebpf.run=$run ebpf.nonce=$nonce ebpf.verbose=$VERBOSE $APPEND" \
+        -append "console=$CONSOLE panic=-1 loglevel=$([ $VERBOSE = 1 ] && echo 7 || echo 4) rdinit=/init ebpf.run=$run ebpf.nonce=$nonce ebpf.verbose=$VERBOSE ebpf.out=$OUTDEV $APPEND" \
         -chardev "file,id=con,path=$run/console.log" -serial chardev:con \
-        -chardev "file,id=out,path=$run/out.log" -serial chardev:out \
-        "${virtfs[@]}" < /dev/null > "$run/qemu.log" 2>&1 &
+        "${chan[@]}" "${virtfs[@]}" < /dev/null > "$run/qemu.log" 2>&1 &
     qpid=$!
     [ $VERBOSE = 1 ] && { tail -n +1 -s 0.2 -f --pid=$qpid "$run/console.log" >&2 & }
     tail -n +1 -s 0.2 -f --pid=$qpid "$run/out.log" | awk -v n="$nonce" '
@@ -242,7 +306,7 @@ run_one() {
         grep -h "EBPF-FAIL-$nonce" "$run/out.log" >&2; tail -n 40 "$run/console.log" "$run/qemu.log" >&2
         return 125
     fi
-    echo "run-on-kernels: kernel $kver ($ACCEL): rc $rc, $(( (t1 - t0) / 1000 ))s" >&2
+    echo "run-on-kernels: kernel $kver ($ARCH, $ACCEL): rc $rc, $(( (t1 - t0) / 1000 ))s" >&2
     rm -rf "$run"
     return "$rc"
 }

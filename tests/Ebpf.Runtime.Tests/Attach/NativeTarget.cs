@@ -8,8 +8,9 @@ using Xunit;
 namespace Ebpf.Runtime.Tests.Attach;
 
 /// <summary>
-/// native/uprobe_target.c compiled with gcc at test time (once per test run) and loaded into this process: the
-/// functions the uprobe and USDT tests probe, called through function pointers.
+/// native/uprobe_target.c compiled with gcc at test time (once per test run), or cross-compiled next to a published
+/// test suite, and loaded into this process: the functions the uprobe and USDT tests probe, called through function
+/// pointers.
 /// </summary>
 internal static unsafe class NativeTarget
 {
@@ -21,6 +22,10 @@ internal static unsafe class NativeTarget
 
     private static (string?, string?) Build()
     {
+        // A cross-compiled copy published next to the tests (tests/kernels/arm64-publish.sh: the arm64 guest has no gcc).
+        var prebuilt = Path.Combine(AppContext.BaseDirectory, "libuprobe_target.so");
+        if (File.Exists(prebuilt))
+            return (prebuilt, null);
         var gcc = TestEnvironment.Which("gcc") ?? TestEnvironment.Which("cc");
         if (gcc == null) return (null, "gcc is not installed (apt-get install gcc; .ci/run installs it)");
         var src = Path.Combine(TestEnvironment.RepoRoot, "tests", "Ebpf.Runtime.Tests", "Attach", "native", "uprobe_target.c");
