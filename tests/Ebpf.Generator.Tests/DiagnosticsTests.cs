@@ -63,15 +63,33 @@ public class DiagnosticsTests
         AssertAtItem(d, "EBPF003", DiagnosticSeverity.Error, path);
     }
 
-    [Fact]
-    public void NoBtfSaysCompileWithG()
+    [Theory]
+    [InlineData("broken/nobtf.bpf.o")]
+    [InlineData("fidelity/nobtf_globals.bpf.o")]
+    public void NoBtfWarnsWithCompileWithG_AndGivesTheUntypedSkeleton(string file)
     {
-        string path = Bpf("broken/nobtf.bpf.o");
-        var run = new GeneratorHarness().Add(new BpfItem(path)).Run();
+        // As bpftool does: maps (here the .bss and .data maps) as plain BpfMaps, programs typed by section, no
+        // globals or C types; the warning says how to get them.
+        string path = Bpf(file);
+        var harness = new GeneratorHarness().Add(new BpfItem(path));
+        var run = harness.Run();
         var d = Assert.Single(run.GeneratorDiagnostics);
-        AssertAtItem(d, "EBPF004", DiagnosticSeverity.Error, path);
+        AssertAtItem(d, "EBPF004", DiagnosticSeverity.Warning, path);
         Assert.Contains("clang -g", d.GetMessage());
-        Assert.Empty(run.Sources);
+        string source = run.SingleSource;
+        Assert.Contains("public global::Ebpf.XdpProgram ", source);
+        if (file.Contains("globals"))
+        {
+            Assert.Contains("public global::Ebpf.BpfMap Bss { get; }", source);
+            Assert.Contains("public global::Ebpf.BpfMap Data { get; }", source);
+            Assert.Contains("public global::Ebpf.TracepointProgram CountGetpid { get; }", source);
+            Assert.DoesNotContain("DataSection", source.Replace("GetDataSection", string.Empty).Replace("BpfDataSection", string.Empty));
+        }
+        foreach (var tfm in new[] { "net8.0", "net10.0" })
+        {
+            var errors = CompileTests.Compile(new GeneratorHarness().Add(new BpfItem(path)), tfm).Where(x => x.Id != "EBPF004").ToList();
+            Assert.True(errors.Count == 0, string.Join("\n", errors.Take(20)));
+        }
     }
 
     [Fact]

@@ -57,10 +57,10 @@ internal sealed class DiagnosticKind
         "'{0}' cannot be read: {1}",
         "The object is truncated or malformed.");
 
-    public static readonly DiagnosticKind NoBtf = new DiagnosticKind("EBPF004", DiagnosticLevel.Error,
+    public static readonly DiagnosticKind NoBtf = new DiagnosticKind("EBPF004", DiagnosticLevel.Warning,
         "BPF object has no BTF",
         "'{0}' has no BTF (.BTF section): compile it with clang -g (for example clang -g -O2 -target bpf) so that the skeleton can describe its maps, globals and types",
-        "Without BTF the generator cannot know map key/value types, global variables or struct layouts.");
+        "Without BTF the generator cannot know map key/value types, global variables or struct layouts: the skeleton is untyped (maps as BpfMap, programs by section, no globals or C types), as bpftool generates it.");
 
     public static readonly DiagnosticKind NoLicense = new DiagnosticKind("EBPF005", DiagnosticLevel.Warning,
         "BPF object has no license",

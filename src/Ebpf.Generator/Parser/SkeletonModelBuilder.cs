@@ -96,12 +96,11 @@ internal static class SkeletonModelBuilder
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NoLicense, path, path));
         CheckHardcodedOffsets(spec, path, diagnostics, ct);
 
-        if (spec.Btf is null)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NoBtf, path, path));
-            return null;
-        }
+        // Without BTF the skeleton is untyped, as bpftool makes it: maps as plain BpfMaps, programs by section, no
+        // global variables or C types (EBPF004 says how to get them).
         var btf = spec.Btf;
+        if (btf is null)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NoBtf, path, path));
         bool bigEndian = !spec.Elf.IsLittleEndian;
 
         string? ns = options.Namespace;
@@ -130,7 +129,7 @@ internal static class SkeletonModelBuilder
             sectionMaps.Add((m, prop, cls));
         }
 
-        var types = new TypeModelBuilder(btf, fq, typeNames, bigEndian, path, diagnostics, ct);
+        var types = btf is null ? null : new TypeModelBuilder(btf, fq, typeNames, bigEndian, path, diagnostics, ct);
 
         // Maps.
         var mapNames = new NameScope();
@@ -182,6 +181,7 @@ internal static class SkeletonModelBuilder
                 string vprop = names.Allocate(proposed, "variable " + v.Name, out var collision, CSharpNames.Alternatives(v.Name, proposed));
                 if (collision is not null)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NameCollision, path, "Variable", v.Name, proposed, collision, vprop));
+                if (types is null) continue;
                 var type = types.Resolve(v.BtfTypeId, proposed);
                 if (type.Size == 0) continue;
                 vars.Add(new VariableModel(v.Name, vprop, (int)v.Offset, type));
@@ -199,27 +199,28 @@ internal static class SkeletonModelBuilder
         foreach (var name in options.ExtraTypes)
         {
             ct.ThrowIfCancellationRequested();
-            int id = types.FindNamedType(name);
+            int id = types?.FindNamedType(name) ?? 0;
             if (id == 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.UnknownType, path, name, "the Types metadata", path));
                 continue;
             }
-            types.Resolve(id, CSharpNames.ToPascalCase(name));
+            types!.Resolve(id, CSharpNames.ToPascalCase(name));
         }
 
-        types.Complete();
+        types?.Complete();
 
         return new SkeletonModel(path, ns, options.ClassName, spec.Name, options.ResourceName, spec.License, bigEndian,
             maps.ToImmutableEquatableArray(), programs.ToImmutableEquatableArray(), sections.ToImmutableEquatableArray(),
-            types.Types.ToImmutableEquatableArray(), types.InlineArrayLengths.ToImmutableEquatableArray());
+            (types?.Types ?? System.Array.Empty<TypeModel>()).ToImmutableEquatableArray(),
+            (types?.InlineArrayLengths ?? System.Array.Empty<int>()).ToImmutableEquatableArray());
     }
 
-    private static MapModel BuildMap(MapSpec m, string prop, TypeModelBuilder types, string path, List<DiagnosticInfo> diagnostics)
+    private static MapModel BuildMap(MapSpec m, string prop, TypeModelBuilder? types, string path, List<DiagnosticInfo> diagnostics)
     {
         bool perCpu = m.Type is BpfMapType.PercpuHash or BpfMapType.LruPercpuHash or BpfMapType.PercpuArray or BpfMapType.PercpuCgroupStorage;
-        TypeRef? key = m.BtfKeyTypeId != 0 && !m.IsInternal ? types.Resolve(m.BtfKeyTypeId, prop + "Key") : null;
-        TypeRef? value = m.BtfValueTypeId != 0 && !m.IsInternal ? types.Resolve(m.BtfValueTypeId, prop + "Value") : null;
+        TypeRef? key = types is not null && m.BtfKeyTypeId != 0 && !m.IsInternal ? types.Resolve(m.BtfKeyTypeId, prop + "Key") : null;
+        TypeRef? value = types is not null && m.BtfValueTypeId != 0 && !m.IsInternal ? types.Resolve(m.BtfValueTypeId, prop + "Value") : null;
         if (key is { Size: 0 }) key = null;
         if (value is { Size: 0 }) value = null;
 
