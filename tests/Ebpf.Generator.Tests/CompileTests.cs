@@ -18,9 +18,9 @@ public class CompileTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (var path in TestEnvironment.AllBpfObjects())
+        foreach (var file in GoldenTests.BaselineObjects())
             foreach (var tfm in new[] { "net8.0", "net10.0" })
-                data.Add(Path.GetFileName(path), tfm);
+                data.Add(file, tfm);
         return data;
     }
 

@@ -285,6 +285,52 @@ public class SectionDefinitionsTests
     }
 
     [Fact]
+    public void EveryRow_HasAProgramKind_WhoseWrapperAcceptsIt_AndParsesItsTargetOnce()
+    {
+        foreach (var d in SectionDefinitions.All)
+        {
+            Assert.Equal(SectionDefinitions.ProgramKindOf(d.AttachKind), d.ProgramKind);
+            Assert.True(SectionDefinitions.Accepts(d.ProgramKind, d.ProgramType, d.ExpectedAttachType), d.Pattern);
+            Assert.Contains(d, SectionDefinitions.RowsOf(d.ProgramKind));
+            foreach (string name in RepresentativeNames(d))
+            {
+                Assert.True(SectionDefinitions.TryMatch(name, out var match));
+                Assert.Equal(match.IsAutoAttachable, match.ParsedTarget is not null);
+                if (match.ParsedTarget is { } target)
+                    Assert.Equal(d.AttachKind, target.Kind);
+            }
+        }
+
+        // The rows decide what a wrapper takes: SEC("action") is a tc action, which neither tcx nor cls_bpf take.
+        var action = SectionDefinitions.Find("action")!;
+        Assert.Equal(AutoAttachKind.TcAction, action.AttachKind);
+        Assert.Equal(ProgramKind.None, action.ProgramKind);
+        Assert.False(SectionDefinitions.Accepts(ProgramKind.Tc, BpfProgramType.SchedAct, null));
+        Assert.True(SectionDefinitions.Accepts(ProgramKind.Tc, BpfProgramType.SchedCls, null));
+        Assert.False(SectionDefinitions.Accepts(ProgramKind.Xdp, BpfProgramType.Xdp, BpfAttachType.XdpDevmap));
+        Assert.True(SectionDefinitions.Accepts(ProgramKind.Xdp, BpfProgramType.Xdp, null, attachTypeKnown: false));
+        Assert.Equal(ProgramKind.Cgroup, SectionDefinitions.Find("lsm_cgroup/socket_bind")!.ProgramKind);
+        Assert.False(SectionDefinitions.Accepts(ProgramKind.Lsm, BpfProgramType.Lsm, BpfAttachType.LsmCgroup));
+    }
+
+    [Theory]
+    [InlineData("kprobe/do_sys_open+0x10", "do_sys_open", 0x10ul, null, null)]
+    [InlineData("kretprobe/do_sys_open", "do_sys_open", 0ul, null, null)]
+    [InlineData("uprobe//bin/bash:readline+8", "readline", 8ul, "/bin/bash", null)]
+    [InlineData("uprobe.multi/libc.so.6:mem*", null, 0ul, "libc.so.6", "mem*")]
+    [InlineData("kprobe.multi/tcp_*", null, 0ul, null, "tcp_*")]
+    public void ParsedTarget_SaysWhereToAttach(string section, string? function, ulong offset, string? binary, string? pattern)
+    {
+        Assert.True(SectionDefinitions.TryMatch(section, out var match));
+        var t = match.ParsedTarget!;
+        Assert.Equal(function, t.Function);
+        Assert.Equal(offset, t.Offset);
+        Assert.Equal(binary, t.BinaryPath);
+        Assert.Equal(pattern, t.Pattern);
+        Assert.Equal(section.StartsWith("kret", StringComparison.Ordinal), match.Definition.IsReturnProbe);
+    }
+
+    [Fact]
     public void AttachKinds_DescribeTheMechanism()
     {
         Assert.Equal(AutoAttachKind.Tracepoint, SectionDefinitions.Find("tp/a/b")!.AttachKind);

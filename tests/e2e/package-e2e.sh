@@ -35,13 +35,13 @@ step pack
 new_project() {   # new_project DIR ITEMS_XML
   local dir=$1 items=$2
   mkdir -p "$dir"
+  # The local feed is added to the sources of the machine's own NuGet configuration (no <clear/>): whatever
+  # registry that names serves the package's dependencies; this file names none.
   cat > "$dir/NuGet.config" <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
-    <clear />
     <add key="e2e" value="$feed" />
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
   </packageSources>
   <fallbackPackageFolders>
     <add key="global" value="$global_packages" />
