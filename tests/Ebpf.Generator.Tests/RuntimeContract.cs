@@ -15,7 +15,7 @@ public static class RuntimeContract
     /// </summary>
     public static readonly string[] TypesTheEmitterUses = new[]
     {
-        "Ebpf.BpfObject", "Ebpf.BpfObjectOptions", "Ebpf.BpfMap", "Ebpf.BpfProgram", "Ebpf.BpfLink", "Ebpf.BpfDataSection",
+        "Ebpf.IBpfSkeleton`1", "Ebpf.BpfObject", "Ebpf.BpfObjectOptions", "Ebpf.BpfMap", "Ebpf.BpfProgram", "Ebpf.BpfLink", "Ebpf.BpfDataSection",
         "Ebpf.BpfHashMap`2", "Ebpf.BpfPerCpuHashMap`2", "Ebpf.BpfArrayMap`1", "Ebpf.BpfPerCpuArrayMap`1", "Ebpf.BpfLpmTrieMap`2",
         "Ebpf.BpfQueueMap`1", "Ebpf.BpfStackMap`1", "Ebpf.BpfBloomFilterMap`1", "Ebpf.BpfStackTraceMap", "Ebpf.BpfProgramArrayMap",
         "Ebpf.BpfArrayOfMaps", "Ebpf.BpfHashOfMaps`1", "Ebpf.BpfPerfEventArrayMap", "Ebpf.BpfRingBufferMap",

@@ -78,7 +78,7 @@ internal static class SkeletonEmitter
         w.Line("/// loading, while read-only globals can be set, maps resized and programs' autoload changed. Dispose it to unload everything.");
         w.Line("/// </remarks>");
         w.Line($"[global::System.CodeDom.Compiler.GeneratedCode({Lit(GeneratorName)}, {Lit(GeneratorVersion)})]");
-        w.Open($"public sealed partial class {cls} : global::System.IDisposable");
+        w.Open($"public sealed partial class {cls} : {Runtime}IBpfSkeleton<{cls}>");
 
         w.Line("/// <summary>The object's name, as the kernel sees it (prefix of its internal map names).</summary>");
         w.Line($"public const string ObjectName = {Lit(m.ObjectName)};");
