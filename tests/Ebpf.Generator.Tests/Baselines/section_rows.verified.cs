@@ -386,25 +386,25 @@ namespace Ebpf.Tests.Generated
             /// <summary>Program <c>r_fentry</c>, <c>SEC("fentry/vfs_read")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFentry { get; }
 
-            /// <summary>Program <c>r_fmod_ret</c>, <c>SEC("fmod_ret/__x64_sys_getpid")</c>: Tracing, attached by Attach().</summary>
+            /// <summary>Program <c>r_fmod_ret</c>, <c>SEC("fmod_ret/__x64_sys_getpgid")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFmodRet { get; }
 
             /// <summary>Program <c>r_fexit</c>, <c>SEC("fexit/vfs_read")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFexit { get; }
 
-            /// <summary>Program <c>r_fentry_s</c>, <c>SEC("fentry.s/__x64_sys_getpid")</c>: Tracing, attached by Attach().</summary>
+            /// <summary>Program <c>r_fentry_s</c>, <c>SEC("fentry.s/__x64_sys_getpgid")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFentryS { get; }
 
-            /// <summary>Program <c>r_fmod_ret_s</c>, <c>SEC("fmod_ret.s/__x64_sys_getpid")</c>: Tracing, attached by Attach().</summary>
+            /// <summary>Program <c>r_fmod_ret_s</c>, <c>SEC("fmod_ret.s/__x64_sys_getpgid")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFmodRetS { get; }
 
-            /// <summary>Program <c>r_fexit_s</c>, <c>SEC("fexit.s/__x64_sys_getpid")</c>: Tracing, attached by Attach().</summary>
+            /// <summary>Program <c>r_fexit_s</c>, <c>SEC("fexit.s/__x64_sys_getpgid")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFexitS { get; }
 
             /// <summary>Program <c>r_fsession</c>, <c>SEC("fsession/vfs_read")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFsession { get; }
 
-            /// <summary>Program <c>r_fsession_s</c>, <c>SEC("fsession.s/__x64_sys_getpid")</c>: Tracing, attached by Attach().</summary>
+            /// <summary>Program <c>r_fsession_s</c>, <c>SEC("fsession.s/__x64_sys_getpgid")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFsessionS { get; }
 
             /// <summary>Program <c>r_freplace</c>, <c>SEC("freplace/target")</c>: Ext, attach it with its methods.</summary>
