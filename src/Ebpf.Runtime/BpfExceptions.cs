@@ -92,3 +92,24 @@ public sealed class BpfEnvironmentException : BpfException
 {
     public BpfEnvironmentException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>
+/// A struct_ops value the running kernel cannot take: its struct type is missing, a member it sets is missing or has
+/// another type or size. Names the map, the struct, the member and the kernel.
+/// </summary>
+public sealed class BpfStructOpsException : BpfException
+{
+    public BpfStructOpsException(string? mapName, string? structName, string? memberName, string message) : base(message)
+    {
+        MapName = mapName;
+        StructName = structName;
+        MemberName = memberName;
+    }
+
+    /// <summary>The struct_ops map (null when the error is about a program).</summary>
+    public string? MapName { get; }
+    /// <summary>The kernel struct, e.g. <c>tcp_congestion_ops</c>.</summary>
+    public string? StructName { get; }
+    /// <summary>The member at fault, or null when the whole struct is.</summary>
+    public string? MemberName { get; }
+}

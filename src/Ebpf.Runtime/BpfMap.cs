@@ -47,6 +47,7 @@ public class BpfMap : IDisposable
             _flags = spec.Flags;
             _numaNode = spec.NumaNode;
             _mapExtra = spec.MapExtra;
+            AutoCreate = spec.Autocreate;
         }
     }
 
@@ -98,6 +99,9 @@ public class BpfMap : IDisposable
 
     /// <summary>After creation: the max_entries the kernel actually uses (perf event arrays sized to the CPUs, ring buffers rounded up).</summary>
     internal void SetMaxEntriesInternal(uint maxEntries) => _maxEntries = maxEntries;
+
+    /// <summary>For a struct_ops map: its value, members and registration; null for other maps.</summary>
+    public BpfStructOps? StructOps { get; internal set; }
 
     /// <summary>Create the map without BTF key/value types (set when a resize made the BTF description wrong).</summary>
     internal bool DropBtf { get; set; }

@@ -24,6 +24,7 @@ public sealed class BpfObject : IDisposable
     private readonly List<BpfProgram> _programs = new List<BpfProgram>();
     private readonly Dictionary<string, BpfProgram> _programsByName = new Dictionary<string, BpfProgram>(StringComparer.Ordinal);
     private readonly List<BpfDataSection> _sections = new List<BpfDataSection>();
+    private readonly List<BpfStructOps> _structOps = new List<BpfStructOps>();
     private readonly List<BpfLink> _links = new List<BpfLink>();
     private readonly object _sync = new object();
     private bool _loaded;
@@ -43,6 +44,12 @@ public sealed class BpfObject : IDisposable
             _mapsByName[ms.Name] = map;
             if (ms.IsInternal)
                 _sections.Add(new BpfDataSection(this, map, ms));
+            if (ms.StructOps != null)
+            {
+                var ops = new BpfStructOps(this, map, ms.StructOps);
+                map.StructOps = ops;
+                _structOps.Add(ops);
+            }
         }
         foreach (var ps in spec.Programs)
         {
@@ -50,6 +57,8 @@ public sealed class BpfObject : IDisposable
             _programs.Add(p);
             _programsByName[ps.Name] = p;
         }
+        foreach (var ops in _structOps)
+            ops.BindInitialPrograms();
     }
 
     internal Syscalls Syscalls { get; }
@@ -76,6 +85,8 @@ public sealed class BpfObject : IDisposable
     public IReadOnlyList<BpfMap> Maps => _maps;
     public IReadOnlyList<BpfProgram> Programs => _programs;
     public IReadOnlyList<BpfDataSection> DataSections => _sections;
+    /// <summary>The struct_ops maps (variables of .struct_ops and .struct_ops.link), in the object's order.</summary>
+    public IReadOnlyList<BpfStructOps> StructOps => _structOps;
 
     /// <summary>Links made by <see cref="Attach"/> (and kept until <see cref="Detach"/> or Dispose).</summary>
     public IReadOnlyList<BpfLink> Links
@@ -171,6 +182,16 @@ public sealed class BpfObject : IDisposable
         throw new KeyNotFoundException($"object '{Name}' has no data section '{sectionName}' (sections: {(names.Count == 0 ? "none" : string.Join(", ", names))})");
     }
 
+    /// <summary>The struct_ops map named <paramref name="name"/> (the C variable's name).</summary>
+    public BpfStructOps GetStructOps(string name)
+    {
+        foreach (var s in _structOps)
+            if (s.Name == name) return s;
+        var names = new List<string>();
+        foreach (var s in _structOps) names.Add(s.Name);
+        throw new KeyNotFoundException($"object '{Name}' has no struct_ops map '{name}' (struct_ops maps: {(names.Count == 0 ? "none" : string.Join(", ", names))})");
+    }
+
     public bool TryGetDataSection(string sectionName, out BpfDataSection section)
     {
         foreach (var s in _sections)
@@ -200,7 +221,8 @@ public sealed class BpfObject : IDisposable
     /// <summary>
     /// Attaches every loaded program whose section name says where (tracepoints, raw tracepoints, fentry, kprobes
     /// with a target, uprobes with a binary, iterators, ...). Programs the section cannot place (SEC("xdp"),
-    /// SEC("kprobe") without a function) are skipped: attach them with their typed wrapper. If one attach fails,
+    /// SEC("kprobe") without a function) are skipped: attach them with their typed wrapper. Struct_ops maps are
+    /// registered (<see cref="BpfStructOps.Attach"/>) unless their AutoAttach is off. If one attach fails,
     /// the links made by this call are removed and the error is raised.
     /// </summary>
     public void Attach()
@@ -224,6 +246,14 @@ public sealed class BpfObject : IDisposable
                     var link = p.Attach();
                     made.Add(link);
                     Logger.LogDebug("prog '{Program}': attached to {Target}", p.Name, link.Target);
+                }
+                foreach (var ops in _structOps)
+                {
+                    if (!ops.AutoAttach || !ops.Map.IsLoaded || ops.IsRegistered)
+                        continue;
+                    var link = ops.Attach();
+                    made.Add(link);
+                    Logger.LogDebug("struct_ops '{Map}': registered ({Target})", ops.Name, link.Target);
                 }
             }
             catch
@@ -286,6 +316,12 @@ public sealed class BpfObject : IDisposable
                 try { l.Dispose(); } catch (BpfException) { }
             }
             _links.Clear();
+            // Registrations made with BpfStructOps.Attach() directly: a .struct_ops value stays registered (held
+            // by the kernel) after its map's descriptor is closed, so it is unregistered here.
+            foreach (var ops in _structOps)
+            {
+                try { ops.Link?.Dispose(); } catch (BpfException) { }
+            }
             ReleaseKernelObjects();
         }
     }

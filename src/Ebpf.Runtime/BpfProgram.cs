@@ -87,6 +87,9 @@ public partial class BpfProgram : IDisposable
         set { EnsureNotLoaded(nameof(Autoload)); _autoload = value; }
     }
 
+    /// <summary>The loader's own autoload decision (struct_ops programs follow the maps that point to them).</summary>
+    internal void SetAutoloadInternal(bool value) => _autoload = value;
+
     /// <summary>
     /// For BTF-attached programs (fentry/fexit/fmod_ret/tp_btf/lsm/iter): the kernel function, tracepoint or hook
     /// the program is verified against; from the section name by default, "module:function" for module functions.

@@ -10,10 +10,10 @@ namespace Ebpf.Objects;
 
 public sealed partial class BpfObjectSpec
 {
-    private enum SectionRole { None, Code, Data, Rodata, Bss }
+    private enum SectionRole { None, Code, Data, Rodata, Bss, StructOps }
 
     /// <summary>ELF → model, following libbpf's bpf_object__open rules and messages.</summary>
-    private sealed class Parser
+    private sealed partial class Parser
     {
         private readonly ElfFile _elf;
         private readonly string _name;
@@ -57,8 +57,10 @@ public sealed partial class BpfObjectSpec
             CollectUserMaps();
             CollectDataMaps();
             CollectKconfigMap();
+            CollectStructOpsMaps();
             CollectCodeRelocations();
             CollectMapRelocations();
+            CollectStructOpsRelocations();
             DistributeBtfExt();
             foreach (var f in _functions)
             {
@@ -104,6 +106,10 @@ public sealed partial class BpfObjectSpec
                 {
                     _mapsIndex = s.Index;
                 }
+                else if (IsStructOpsSection(n) && (s.Type == ElfSectionType.ProgBits || s.Type == ElfSectionType.NoBits) && !s.IsExecutable)
+                {
+                    _roles[s.Index] = SectionRole.StructOps;
+                }
                 else if (s.Type == ElfSectionType.ProgBits && s.IsExecutable)
                 {
                     if (s.Size > 0)
@@ -123,10 +129,6 @@ public sealed partial class BpfObjectSpec
                 else if (s.Type == ElfSectionType.NoBits && IsNamed(n, ".bss"))
                 {
                     _roles[s.Index] = SectionRole.Bss;
-                }
-                else if (n.StartsWith(".struct_ops", StringComparison.Ordinal))
-                {
-                    _notes.Add($"section '{n}': struct_ops maps are not supported; the section is ignored");
                 }
                 else if (s.Type == ElfSectionType.ProgBits && s.IsAlloc && n != ".BTF" && n != ".BTF.ext")
                 {

@@ -20,6 +20,8 @@ public enum MapOrigin
     Kconfig,
     /// <summary>The inner map template of an array/hash of maps.</summary>
     InnerTemplate,
+    /// <summary>A variable of .struct_ops or .struct_ops.link: a struct_ops map (see <see cref="MapSpec.StructOps"/>).</summary>
+    StructOps,
 }
 
 /// <summary>LIBBPF_PIN_* values of the "pinning" attribute of a BTF map definition.</summary>
@@ -143,7 +145,11 @@ public sealed class MapSpec
     /// <summary>Variables of a data section map, by offset.</summary>
     public IReadOnlyList<VariableSpec> Variables { get; internal set; } = Array.Empty<VariableSpec>();
     /// <summary>Which map attributes were given in the BTF definition (for compatibility checks with pinned maps).</summary>
-    public bool IsInternal => Origin != MapOrigin.User && Origin != MapOrigin.InnerTemplate;
+    public bool IsInternal => Origin != MapOrigin.User && Origin != MapOrigin.InnerTemplate && Origin != MapOrigin.StructOps;
+    /// <summary>For struct_ops maps: the struct the map's value instantiates, its initial bytes and its callbacks.</summary>
+    public StructOpsSpec? StructOps { get; internal set; }
+    /// <summary>False for maps the loader does not create unless asked (<c>SEC("?.struct_ops")</c>).</summary>
+    public bool Autocreate { get; internal set; } = true;
     /// <summary>True for data-section maps user space can memory-map (libbpf: has BTF and at least one non-static variable).</summary>
     public bool IsMmapable => (Flags & BpfMapFlags.Mmapable) != 0;
     /// <summary>.rodata/.kconfig: frozen after load, read-only for programs.</summary>
@@ -288,6 +294,11 @@ public sealed class ProgramSpec
     public SectionMatch? Section { get; }
     public BpfProgramType ProgramType => Section?.ProgramType ?? BpfProgramType.Unspec;
     public BpfAttachType? ExpectedAttachType => Section?.ExpectedAttachType;
+    /// <summary>
+    /// For struct_ops programs: the struct and member the object's struct_ops maps point it to (libbpf ignores the
+    /// text after <c>struct_ops/</c>); null when no map refers to the program.
+    /// </summary>
+    public StructOpsBinding? StructOps { get; internal set; }
 
     public override string ToString() => $"prog '{Name}' SEC(\"{SectionName}\") {ProgramType}";
 }

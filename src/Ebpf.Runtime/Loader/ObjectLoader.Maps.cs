@@ -101,6 +101,8 @@ internal sealed unsafe partial class ObjectLoader
             BpfSys.WriteName(attr.MapName, map.Name);
         if (inner != null)
             attr.InnerMapFd = (uint)inner.Fd;
+        if (map.Type == BpfMapType.StructOps)
+            SetStructOpsCreateAttr(map, ref attr);
         bool useBtf = btf != null && !map.DropBtf && (spec.BtfKeyTypeId != 0 || spec.BtfValueTypeId != 0) && SupportsBtfTypes(map.Type);
         if (useBtf)
         {
@@ -120,6 +122,8 @@ internal sealed unsafe partial class ObjectLoader
         if (fd < 0)
         {
             int errno = -fd;
+            if (map.StructOps != null && StructOpsCreateFailure(map, attr, errno) is { } structOpsError)
+                throw structOpsError;
             if (errno == Errno.EINVAL && !_features.MapType(map.Type))
                 throw new BpfNotSupportedException($"{map.Type} maps", MinimumKernelFor(map.Type), $"map '{map.Name}'");
             return BpfSys.MapCreate(_sys, ref attr, map.Name); // raises the typed error with advice
@@ -133,7 +137,7 @@ internal sealed unsafe partial class ObjectLoader
         BpfMapType.PerfEventArray or BpfMapType.CgroupArray or BpfMapType.StackTrace or BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps
             or BpfMapType.Devmap or BpfMapType.DevmapHash or BpfMapType.Cpumap or BpfMapType.Xskmap or BpfMapType.Sockmap
             or BpfMapType.Sockhash or BpfMapType.Queue or BpfMapType.Stack or BpfMapType.Arena or BpfMapType.Ringbuf
-            or BpfMapType.UserRingbuf or BpfMapType.ProgArray => false,
+            or BpfMapType.UserRingbuf or BpfMapType.ProgArray or BpfMapType.StructOps => false,
         _ => true,
     };
 

@@ -41,7 +41,10 @@ internal sealed unsafe partial class ObjectLoader
 
         uint attachBtfId = 0;
         BpfHandle? attachBtfObj = null;
-        if (p.Section?.Definition.AttachesByBtf == true || p.Type is BpfProgramType.Tracing or BpfProgramType.Lsm)
+        BpfAttachType? expectedAttachType = p.ExpectedAttachType;
+        if (p.Type == BpfProgramType.StructOps)
+            (attachBtfId, expectedAttachType, attachBtfObj) = StructOpsTarget(p);
+        else if (p.Section?.Definition.AttachesByBtf == true || p.Type is BpfProgramType.Tracing or BpfProgramType.Lsm)
             (attachBtfId, attachBtfObj) = FindAttachBtfId(p);
 
         var btf = _obj.BtfHandle;
@@ -84,7 +87,7 @@ internal sealed unsafe partial class ObjectLoader
                 License = (ulong)pl,
                 KernVersion = _spec.KernelVersion != 0 ? _spec.KernelVersion : KernelInfo.VersionCode,
                 ProgFlags = p.ProgramFlags,
-                ExpectedAttachType = p.ExpectedAttachType.HasValue ? (uint)p.ExpectedAttachType.Value : 0,
+                ExpectedAttachType = expectedAttachType.HasValue ? (uint)expectedAttachType.Value : 0,
                 AttachBtfId = attachBtfId,
                 AttachProgFdOrBtfObjFd = attachBtfObj != null ? (uint)attachBtfObj.Fd : 0,
                 FdArray = (ulong)pfd,

@@ -72,9 +72,12 @@ internal sealed unsafe partial class ObjectLoader
             RelocateCore();
             ResolveExterns();
             LoadBtf();
+            PrepareStructOps();
             CreateMaps();
             LoadPrograms();
             FillProgramArrays();
+            foreach (var ops in _obj.StructOps)
+                ops.WriteProgramDescriptors();
         }
         catch
         {
@@ -511,8 +514,15 @@ internal sealed unsafe partial class ObjectLoader
                     var v = rw[vt];
                     if (v.Kind == BtfKind.Func)
                     {
-                        int dummy = rw.Append((uint)rw.AddString("dummy_ksym"), BtfKind.Var, 0, false, (uint)intId, new uint[] { (uint)BtfVarLinkage.GlobalAllocated });
+                        uint dummyName = (uint)rw.AddString("dummy_ksym");
+                        int dummy = rw.Append(dummyName, BtfKind.Var, 0, false, (uint)intId, new uint[] { (uint)BtfVarLinkage.GlobalAllocated });
                         ds.Extra[j * 3] = (uint)dummy;
+                        // The kernel refuses extern FUNCs and unnamed parameters of global ones (as libbpf fixes up).
+                        v.Vlen = (int)BtfFuncLinkage.Global;
+                        var proto = rw[(int)v.SizeOrType];
+                        for (int k = 0; k < proto.Vlen; k++)
+                            if (proto.Extra[k * 2 + 1] != 0 && proto.Extra[k * 2] == 0)
+                                proto.Extra[k * 2] = dummyName;
                     }
                     else
                     {

@@ -154,7 +154,7 @@ public class FaultInjectionTests
         failed == $"bpf({e.Operation})" || failed == e.Operation;
 
     /// <summary>Null when the outcome is acceptable; else what is wrong with it.</summary>
-    private static string? Check(Exception? e, FaultInjectingSyscalls fake, int errno)
+    internal static string? Check(Exception? e, FaultInjectingSyscalls fake, int errno)
     {
         if (e == null)
             return null; // retried (EAGAIN), fell back (a probe said "unsupported"), or the call was optional
