@@ -104,6 +104,8 @@ internal static class SkeletonEmitter
         w.Line("Links = new LinksCollection();");
         foreach (var s in m.Sections)
             w.Line($"{s.PropertyName} = new {s.ClassName}(@object.GetDataSection({Lit(s.SectionName)}));");
+        if (m.StructOps.Count > 0)
+            w.Line("StructOps = new StructOpsCollection(@object);");
         w.Close();
         w.Line();
 
@@ -117,6 +119,11 @@ internal static class SkeletonEmitter
         w.Line("public ProgramsCollection Programs { get; }");
         w.Line("/// <summary>The links <see cref=\"Attach\"/> made, one per auto-attached program.</summary>");
         w.Line("public LinksCollection Links { get; }");
+        if (m.StructOps.Count > 0)
+        {
+            w.Line("/// <summary>The struct_ops maps, with their members typed: data settable and callbacks rebindable until Load.</summary>");
+            w.Line("public StructOpsCollection StructOps { get; }");
+        }
         foreach (var s in m.Sections)
         {
             w.Line($"/// <summary>Global variables of <c>{Xml(s.SectionName)}</c>{SectionRemark(s.Access)}.</summary>");
@@ -195,6 +202,8 @@ internal static class SkeletonEmitter
         EmitMaps(w, m, o);
         EmitPrograms(w, m);
         EmitLinks(w, m);
+        if (m.StructOps.Count > 0)
+            EmitStructOps(w, m);
         foreach (var s in m.Sections)
             EmitSection(w, s);
         foreach (var t in m.Types)
@@ -349,7 +358,7 @@ internal static class SkeletonEmitter
         foreach (var p in m.Programs)
         {
             w.Line();
-            string attach = p.IsAutoAttachable ? "attached by Attach()" : "attach it with its methods";
+            string attach = p.IsAutoAttachable ? "attached by Attach()" : p.AttachKind == "StructOps" ? "called by the kernel through the struct_ops maps that point to it (see StructOps)" : "attach it with its methods";
             string autoload = p.Autoload ? string.Empty : ", autoload off (SEC(\"?...\"))";
             w.Line($"/// <summary>Program <c>{Xml(p.Name)}</c>, <c>SEC(\"{Xml(p.SectionName)}\")</c>: {p.ProgramType}, {attach}{autoload}.</summary>");
             w.Line($"public {Runtime}{p.WrapperType} {p.PropertyName} {{ get; }}");
@@ -368,10 +377,30 @@ internal static class SkeletonEmitter
             w.Line($"public {Runtime}BpfLink? {p.PropertyName} {{ get; private set; }}");
             w.Line();
         }
+        foreach (var ops in m.StructOps)
+        {
+            w.Line($"/// <summary>Registration of struct_ops map <c>{Xml(ops.MapName)}</c>.</summary>");
+            w.Line($"public {Runtime}StructOpsLink? {ops.LinkPropertyName} {{ get; private set; }}");
+            w.Line();
+        }
         w.Open($"internal void Update(global::System.Collections.Generic.IReadOnlyList<{Runtime}BpfLink> links)");
-        if (m.Programs.Count > 0)
+        if (m.Programs.Count > 0 || m.StructOps.Count > 0)
         {
             w.Open("foreach (var link in links)");
+            if (m.StructOps.Count > 0)
+            {
+                w.Open($"if (link is {Runtime}StructOpsLink structOps)");
+                w.Open("switch (structOps.StructOps.Name)");
+                foreach (var ops in m.StructOps)
+                {
+                    w.Line($"case {Lit(ops.MapName)}:");
+                    w.Line($"    {ops.LinkPropertyName} = structOps;");
+                    w.Line("    break;");
+                }
+                w.Close();
+                w.Line("continue;");
+                w.Close();
+            }
             w.Open("switch (link.Program.Name)");
             foreach (var p in m.Programs)
             {
@@ -387,9 +416,86 @@ internal static class SkeletonEmitter
         w.Open("internal void Clear()");
         foreach (var p in m.Programs)
             w.Line($"{p.PropertyName} = null;");
+        foreach (var ops in m.StructOps)
+            w.Line($"{ops.LinkPropertyName} = null;");
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    // ------------------------------------------------------------------ struct_ops
+
+    private static void EmitStructOps(SourceWriter w, SkeletonModel m)
+    {
+        w.Line("/// <summary>The object's struct_ops maps.</summary>");
+        w.Open("public sealed class StructOpsCollection");
+        w.Open($"internal StructOpsCollection({Runtime}BpfObject @object)");
+        foreach (var ops in m.StructOps)
+            w.Line($"{ops.PropertyName} = new {ops.ClassName}(@object.GetStructOps({Lit(ops.MapName)}));");
+        w.Close();
+        foreach (var ops in m.StructOps)
+        {
+            w.Line();
+            w.Line($"/// <summary>struct_ops map <c>{Xml(ops.MapName)}</c>: <c>struct {Xml(ops.TypeName)}</c>.</summary>");
+            w.Line($"public {ops.ClassName} {ops.PropertyName} {{ get; }}");
+        }
+        w.Close();
+        w.Line();
+        foreach (var ops in m.StructOps)
+        {
+            string how = ops.IsLink ? "registered through a bpf_link (<c>.struct_ops.link</c>, Linux 6.4)" : "registered by its map update (<c>.struct_ops</c>)";
+            string create = ops.Autocreate ? string.Empty : "; not created unless <c>Map.AutoCreate</c> is set (<c>SEC(\"?...\")</c>)";
+            w.Line($"/// <summary>struct_ops map <c>{Xml(ops.MapName)}</c>, a <c>struct {Xml(ops.TypeName)}</c> {how}{create}.</summary>");
+            w.Line("/// <remarks>Data members and callbacks can be changed until Load; Load lays the value out for the running kernel by member name.</remarks>");
+            w.Open($"public sealed class {ops.ClassName}");
+            w.Line($"private readonly {Runtime}BpfStructOps _ops;");
+            w.Line();
+            w.Line($"internal {ops.ClassName}({Runtime}BpfStructOps ops) => _ops = ops;");
+            w.Line();
+            w.Line("/// <summary>The struct_ops value (members by name, kernel registration).</summary>");
+            w.Line($"public {Runtime}BpfStructOps StructOps => _ops;");
+            w.Line("/// <summary>The map.</summary>");
+            w.Line($"public {Runtime}BpfMap Map => _ops.Map;");
+            w.Line("/// <summary>Whether the value is registered with the kernel now.</summary>");
+            w.Line("public bool IsRegistered => _ops.IsRegistered;");
+            w.Line("/// <summary>The registration, while it lasts.</summary>");
+            w.Line($"public {Runtime}StructOpsLink? Link => _ops.Link;");
+            w.Line("/// <summary>Registers the value with the kernel (the object must be loaded).</summary>");
+            w.Line($"public {Runtime}StructOpsLink Attach() => _ops.Attach();");
+            foreach (var mem in ops.Members)
+            {
+                w.Line();
+                string n = Lit(mem.Name);
+                switch (mem.Kind)
+                {
+                    case StructOpsMemberModelKind.Program:
+                        string bound = mem.ProgramName is null ? "NULL in the object" : $"program <c>{Xml(mem.ProgramName)}</c> in the object";
+                        w.Line($"/// <summary>Callback <c>{Xml(mem.Name)}</c> (offset {I(mem.Offset)}): {bound}; another struct_ops program of the object, or null, until Load.</summary>");
+                        w.Open($"public {Runtime}BpfProgram? {mem.PropertyName}");
+                        w.Line($"get => _ops.GetProgram({n});");
+                        w.Line($"set => _ops.SetProgram({n}, value);");
+                        w.Close();
+                        break;
+                    case StructOpsMemberModelKind.String:
+                        w.Line($"/// <summary><c>{Xml(mem.CDeclaration)}</c> (offset {I(mem.Offset)}) as a string, settable until Load.</summary>");
+                        w.Open($"public string {mem.PropertyName}");
+                        w.Line($"get => _ops.GetString({n});");
+                        w.Line($"set => _ops.SetString({n}, value);");
+                        w.Close();
+                        break;
+                    default:
+                        string t = mem.Type!.CSharp;
+                        w.Line($"/// <summary><c>{Xml(mem.CDeclaration)}</c> (offset {I(mem.Offset)}), settable until Load.</summary>");
+                        w.Open($"public {t} {mem.PropertyName}");
+                        w.Line($"get => _ops.Get<{t}>({n});");
+                        w.Line($"set => _ops.Set<{t}>({n}, value);");
+                        w.Close();
+                        break;
+                }
+            }
+            w.Close();
+            w.Line();
+        }
     }
 
     // ------------------------------------------------------------------ global data

@@ -51,7 +51,8 @@ internal sealed record SkeletonModel(
     ImmutableEquatableArray<ProgramModel> Programs,
     ImmutableEquatableArray<DataSectionModel> Sections,
     ImmutableEquatableArray<TypeModel> Types,
-    ImmutableEquatableArray<int> InlineArrayLengths)
+    ImmutableEquatableArray<int> InlineArrayLengths,
+    ImmutableEquatableArray<StructOpsModel> StructOps)
 {
     /// <summary>"global::Ns.ClassName" (or "global::ClassName").</summary>
     public string FullyQualifiedName => "global::" + (Namespace is null ? ClassName : Namespace + "." + ClassName);
@@ -208,3 +209,35 @@ internal sealed record FieldModel(
 internal sealed record BitfieldStorageModel(string Name, int Offset, int Size);
 
 internal sealed record EnumMemberModel(string Name, string CName, string Value);
+
+internal enum StructOpsMemberModelKind
+{
+    /// <summary>Get/Set through the runtime with the member's C# type.</summary>
+    Value,
+    /// <summary>A char array, exposed as a string.</summary>
+    String,
+    /// <summary>A function pointer: the bound program.</summary>
+    Program,
+}
+
+/// <summary>A member of a struct_ops value the skeleton exposes (pointers that are not callbacks and bitfields are not).</summary>
+internal sealed record StructOpsMemberModel(
+    string Name,
+    string PropertyName,
+    StructOpsMemberModelKind Kind,
+    TypeRef? Type,
+    string CDeclaration,
+    int Offset,
+    string? ProgramName);
+
+/// <summary>A struct_ops map: a variable of .struct_ops or .struct_ops.link.</summary>
+internal sealed record StructOpsModel(
+    string MapName,
+    string PropertyName,
+    string ClassName,
+    string LinkPropertyName,
+    string TypeName,
+    string SectionName,
+    bool IsLink,
+    bool Autocreate,
+    ImmutableEquatableArray<StructOpsMemberModel> Members);

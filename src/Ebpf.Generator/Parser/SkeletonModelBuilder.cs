@@ -19,7 +19,13 @@ internal static class SkeletonModelBuilder
     {
         "Maps", "Programs", "Links", "Object", "ObjectName", "ResourceName", "Open", "Load", "Attach", "Detach", "Dispose",
         "MapsCollection", "ProgramsCollection", "LinksCollection", "IsLoaded", "AssertLayout", "Equals", "GetHashCode",
-        "ToString", "GetType", "MemberwiseClone", "Finalize",
+        "ToString", "GetType", "MemberwiseClone", "Finalize", "StructOps", "StructOpsCollection",
+    };
+
+    /// <summary>Members of a generated struct_ops class that its value's members must not take.</summary>
+    private static readonly string[] StructOpsClassMembers =
+    {
+        "StructOps", "Map", "Attach", "IsRegistered", "Link", "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize",
     };
 
     public static SkeletonResult Build(SkeletonOptions options, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
@@ -165,6 +171,17 @@ internal static class SkeletonModelBuilder
                 p.ProgramType.ToString(), attach.ToString(), p.Autoload, p.Section?.IsAutoAttachable ?? false));
         }
 
+        // struct_ops maps: a class each, their links next to the programs' in LinksCollection.
+        var structOps = new List<StructOpsModel>();
+        var structOpsProps = new NameScope();
+        structOpsProps.Reserve("StructOpsCollection", "the collection class");
+        foreach (var m in spec.Maps)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (m.StructOps is { } ops && types is not null)
+                structOps.Add(BuildStructOps(m, ops, spec, types, typeNames, structOpsProps, progNames, path, diagnostics));
+        }
+
         // Global data sections.
         var sections = new List<DataSectionModel>();
         foreach (var (m, prop, cls) in sectionMaps)
@@ -213,19 +230,61 @@ internal static class SkeletonModelBuilder
         return new SkeletonModel(path, ns, options.ClassName, spec.Name, options.ResourceName, spec.License, bigEndian,
             maps.ToImmutableEquatableArray(), programs.ToImmutableEquatableArray(), sections.ToImmutableEquatableArray(),
             (types?.Types ?? System.Array.Empty<TypeModel>()).ToImmutableEquatableArray(),
-            (types?.InlineArrayLengths ?? System.Array.Empty<int>()).ToImmutableEquatableArray());
+            (types?.InlineArrayLengths ?? System.Array.Empty<int>()).ToImmutableEquatableArray(),
+            structOps.ToImmutableEquatableArray());
+    }
+
+    private static StructOpsModel BuildStructOps(MapSpec m, StructOpsSpec ops, BpfObjectSpec spec, TypeModelBuilder types, NameScope typeNames,
+        NameScope props, NameScope linkNames, string path, List<DiagnosticInfo> diagnostics)
+    {
+        string proposed = CSharpNames.ToPascalCase(m.Name);
+        string prop = props.Allocate(proposed, "struct_ops map " + m.Name, out var collision, CSharpNames.Alternatives(m.Name, proposed));
+        if (collision is not null)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NameCollision, path, "Map", m.Name, proposed, collision, prop));
+        string cls = typeNames.Allocate(prop + "StructOps", "the class of struct_ops map " + m.Name, out _);
+        string link = linkNames.Allocate(prop, "the link of struct_ops map " + m.Name, out var linkCollision, CSharpNames.Alternatives(m.Name, prop));
+        if (linkCollision is not null)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NameCollision, path, "Map", m.Name, prop, linkCollision, link));
+
+        var names = new NameScope();
+        names.Reserve(cls, "the struct_ops class");
+        foreach (var r in StructOpsClassMembers)
+            names.Reserve(r, "a member of the struct_ops class");
+        var members = new List<StructOpsMemberModel>();
+        foreach (var member in ops.Members)
+        {
+            if (member.Kind is StructOpsMemberKind.Pointer or StructOpsMemberKind.Bitfield)
+                continue;
+            string mp = CSharpNames.ToPascalCase(member.Name);
+            string mprop = names.Allocate(mp, "member " + member.Name, out var mc, CSharpNames.Alternatives(member.Name, mp));
+            if (mc is not null)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.NameCollision, path, "Variable", member.Name, mp, mc, mprop));
+            if (member.Kind == StructOpsMemberKind.Function)
+            {
+                members.Add(new StructOpsMemberModel(member.Name, mprop, StructOpsMemberModelKind.Program, null,
+                    "callback " + member.Name, member.Offset, member.ProgramName));
+                continue;
+            }
+            var type = types.Resolve(member.BtfTypeId, mprop);
+            if (type.Size == 0 || type.Size != member.Size) continue;
+            var kind = type.IsCharArray ? StructOpsMemberModelKind.String : StructOpsMemberModelKind.Value;
+            members.Add(new StructOpsMemberModel(member.Name, mprop, kind, type, CSharpNames.Declaration(type.CName, member.Name), member.Offset, null));
+        }
+        return new StructOpsModel(m.Name, prop, cls, link, ops.TypeName, m.SectionName, ops.IsLink, m.Autocreate, members.ToImmutableEquatableArray());
     }
 
     private static MapModel BuildMap(MapSpec m, string prop, TypeModelBuilder? types, string path, List<DiagnosticInfo> diagnostics)
     {
         bool perCpu = m.Type is BpfMapType.PercpuHash or BpfMapType.LruPercpuHash or BpfMapType.PercpuArray or BpfMapType.PercpuCgroupStorage;
-        TypeRef? key = types is not null && m.BtfKeyTypeId != 0 && !m.IsInternal ? types.Resolve(m.BtfKeyTypeId, prop + "Key") : null;
-        TypeRef? value = types is not null && m.BtfValueTypeId != 0 && !m.IsInternal ? types.Resolve(m.BtfValueTypeId, prop + "Value") : null;
+        // struct_ops maps are exposed through StructOps, typed member by member.
+        bool typed = !m.IsInternal && m.StructOps is null;
+        TypeRef? key = types is not null && m.BtfKeyTypeId != 0 && typed ? types.Resolve(m.BtfKeyTypeId, prop + "Key") : null;
+        TypeRef? value = types is not null && m.BtfValueTypeId != 0 && typed ? types.Resolve(m.BtfValueTypeId, prop + "Value") : null;
         if (key is { Size: 0 }) key = null;
         if (value is { Size: 0 }) value = null;
 
         var wrapper = MapWrapper.Raw;
-        if (!m.IsInternal)
+        if (typed)
         {
             wrapper = m.Type switch
             {
