@@ -39,6 +39,7 @@ internal static class KernelNames
     public static string Of(MapOrigin origin) => origin switch
     {
         MapOrigin.InnerTemplate => "inner",
+        MapOrigin.StructOps => "struct_ops",
         _ => origin.ToString().ToLowerInvariant(),
     };
 

@@ -295,6 +295,8 @@ public sealed class BpfObject : IDisposable
             }
             _links.Clear();
         }
+        if (errors is { Count: 1 })
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(errors[0]).Throw();
         if (errors != null)
             throw new AggregateException("detaching some links failed", errors);
     }

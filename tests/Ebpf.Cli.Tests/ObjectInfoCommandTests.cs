@@ -9,6 +9,45 @@ namespace Ebpf.Cli.Tests;
 public class ObjectInfoCommandTests
 {
     [Fact]
+    public void StructOpsMapsShowTheirStructMembersAndCallbacks()
+    {
+        string obj = TestEnvironment.Bpf("struct_ops_edge");
+        var r = CliRunner.Run("object", "info", obj);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("  edge_ssthresh    struct_ops/edge_ssthresh    struct_ops  -                2\n    implements tcp_congestion_ops.ssthresh\n", r.StdOut);
+        string expected =
+            "struct_ops (2):\n" +
+            "  future_reno: struct tcp_congestion_ops, 64 bytes, .struct_ops (registered by map update)\n" +
+            "    MEMBER       OFFSET  SIZE  KIND      VALUE\n" +
+            "    ssthresh          0     8  callback  edge_ssthresh\n" +
+            "    cong_avoid        8     8  callback  edge_cong_avoid\n" +
+            "    undo_cwnd        16     8  callback  edge_undo_cwnd\n" +
+            "    reserved_cb      24     8  callback  NULL\n" +
+            "    future_knob      32     8  data      0\n" +
+            "    flags            40     4  data      0\n" +
+            "    name             44    16  data      \"ebpf_edge\"\n" +
+            "  no_such: struct ebpf_no_such_ops, 16 bytes, .struct_ops (registered by map update), not created by default (SEC(\"?...\"))\n" +
+            "    MEMBER  OFFSET  SIZE  KIND      VALUE\n" +
+            "    run          0     8  callback  no_such_run\n" +
+            "    level        8     4  data      3 (0x3)\n";
+        Assert.Contains(expected, r.StdOut);
+
+        var json = CliRunner.Run("object", "info", TestEnvironment.Bpf("struct_ops_tcp_link"), "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var doc = JsonDocument.Parse(json.StdOut);
+        var map = doc.RootElement.GetProperty("maps").EnumerateArray().First(m => m.GetProperty("name").GetString() == "ebpf_reno_next");
+        Assert.Equal("struct_ops", map.GetProperty("type").GetString());
+        Assert.Equal("struct_ops", map.GetProperty("origin").GetString());
+        var ops = map.GetProperty("struct_ops");
+        Assert.Equal("tcp_congestion_ops", ops.GetProperty("type").GetString());
+        Assert.True(ops.GetProperty("link").GetBoolean());
+        var init = ops.GetProperty("members").EnumerateArray().First(m => m.GetProperty("name").GetString() == "init");
+        Assert.Equal("ebpf_reno_init", init.GetProperty("program").GetString());
+        var prog = doc.RootElement.GetProperty("programs").EnumerateArray().First(p => p.GetProperty("name").GetString() == "ebpf_reno_init");
+        Assert.Equal("tcp_congestion_ops.init", prog.GetProperty("struct_ops_member").GetString());
+    }
+
+    [Fact]
     public void GlobalsListingIsExact()
     {
         string obj = TestEnvironment.Bpf("globals");

@@ -149,9 +149,17 @@ public sealed class StructOpsLink : BpfLink
         }
         if (!_ops.Map.IsLoaded)
             return;
+        // A registered .struct_ops value is held by the kernel, not by our descriptor: if the deletion fails, the
+        // value stays registered after the map is closed. Transient failures get two more tries.
         int key = 0;
-        int r = _ops.Map.DeleteRaw(&key);
-        if (r < 0 && r != -Errno.ENOENT)
-            throw BpfSys.Error(BpfCommand.MapDeleteElem, -r, $"of struct_ops map '{_ops.Name}' (unregistering struct {_ops.TypeName})");
+        int r = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            r = _ops.Map.DeleteRaw(&key);
+            if (r == 0 || r == -Errno.ENOENT)
+                return;
+        }
+        throw BpfSys.Error(BpfCommand.MapDeleteElem, -r, $"of struct_ops map '{_ops.Name}' (unregistering struct {_ops.TypeName})",
+            $"the value stays registered until it is deleted: `bpftool struct_ops unregister id {_ops.Map.Id}`");
     }
 }

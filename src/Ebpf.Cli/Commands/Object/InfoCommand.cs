@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
@@ -80,8 +81,28 @@ internal static class InfoCommand
                     Num((uint)p.Function.InstructionCount));
                 if (!p.Autoload)
                     progs.Detail("autoload off (SEC(\"?...\")): not loaded unless enabled");
+                if (p.StructOps is { } binding)
+                    progs.Detail($"implements {binding.TypeName}.{binding.MemberName}");
+                else if (p.ProgramType == BpfProgramType.StructOps)
+                    progs.Detail("no struct_ops map points to it: it cannot be loaded");
             }
             progs.Write(o, "  ");
+        }
+
+        var structOps = StructOpsMaps(spec);
+        if (structOps.Count > 0)
+        {
+            o.Write($"\nstruct_ops ({structOps.Count}):\n");
+            foreach (var m in structOps)
+            {
+                var ops = m.StructOps!;
+                o.Write($"  {m.Name}: struct {ops.TypeName}, {ops.Size} bytes, {m.SectionName} ({(ops.IsLink ? "registered through a bpf_link, BPF_F_LINK" : "registered by map update")})" +
+                    (m.Autocreate ? string.Empty : ", not created by default (SEC(\"?...\"))") + "\n");
+                var members = new TextTable("MEMBER", "OFFSET", "SIZE", "KIND", "VALUE").AlignRight(1).AlignRight(2);
+                foreach (var mem in ops.Members)
+                    members.Add(mem.Name, Num((uint)mem.Offset), mem.Kind == StructOpsMemberKind.Bitfield ? "-" : Num((uint)mem.Size), StructOpsKind(mem.Kind), StructOpsValue(spec, ops, mem));
+                members.Write(o, "    ");
+            }
         }
 
         var sections = DataSections(spec);
@@ -155,6 +176,53 @@ internal static class InfoCommand
         return string.Join(", ", parts);
     }
 
+    internal static List<MapSpec> StructOpsMaps(BpfObjectSpec spec)
+    {
+        var list = new List<MapSpec>();
+        foreach (var m in spec.Maps)
+            if (m.StructOps != null) list.Add(m);
+        return list;
+    }
+
+    private static string StructOpsKind(StructOpsMemberKind kind) => kind switch
+    {
+        StructOpsMemberKind.Function => "callback",
+        StructOpsMemberKind.Pointer => "pointer",
+        StructOpsMemberKind.Bitfield => "bitfield",
+        _ => "data",
+    };
+
+    /// <summary>A member's initial value: the program a callback points to, a string for char arrays, else hex bytes.</summary>
+    internal static string StructOpsValue(BpfObjectSpec spec, StructOpsSpec ops, StructOpsMemberSpec m)
+    {
+        if (m.Kind == StructOpsMemberKind.Function)
+            return m.ProgramName ?? "NULL";
+        if (m.Kind == StructOpsMemberKind.Bitfield || m.Size <= 0)
+            return "-";
+        var bytes = ops.Data.Span.Slice(m.Offset, m.Size);
+        bool zero = true;
+        foreach (byte b in bytes)
+            if (b != 0) { zero = false; break; }
+        if (m.Kind == StructOpsMemberKind.Pointer)
+            return zero ? "NULL" : "0x" + Convert.ToHexString(bytes.ToArray()).ToLowerInvariant();
+        if (spec.Btf is { } btf && btf[btf.SkipModifiersAndTypedefs(m.BtfTypeId)] is BtfArray arr
+            && btf[btf.SkipModifiersAndTypedefs(arr.ElementTypeId)] is BtfInt { Size: 1 })
+        {
+            int n = bytes.IndexOf((byte)0);
+            return "\"" + System.Text.Encoding.UTF8.GetString(n < 0 ? bytes.ToArray() : bytes.Slice(0, n).ToArray()) + "\"";
+        }
+        if (zero)
+            return "0";
+        if (m.Size is 1 or 2 or 4 or 8)
+        {
+            ulong v = 0;
+            for (int i = m.Size - 1; i >= 0; i--)
+                v = (v << 8) | bytes[spec.Elf.IsLittleEndian ? i : m.Size - 1 - i];
+            return v.ToString(CultureInfo.InvariantCulture) + " (0x" + v.ToString("x", CultureInfo.InvariantCulture) + ")";
+        }
+        return "0x" + Convert.ToHexString(bytes.ToArray()).ToLowerInvariant();
+    }
+
     internal static List<MapSpec> DataSections(BpfObjectSpec spec)
     {
         var list = new List<MapSpec>();
@@ -209,6 +277,29 @@ internal static class InfoCommand
             }
             w.WriteString("section", m.SectionName);
             w.WriteString("origin", KernelNames.Of(m.Origin));
+            if (m.StructOps is { } ops)
+            {
+                w.WriteStartObject("struct_ops");
+                w.WriteString("type", ops.TypeName);
+                w.WriteBoolean("link", ops.IsLink);
+                w.WriteBoolean("autocreate", m.Autocreate);
+                w.WriteStartArray("members");
+                foreach (var mem in ops.Members)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", mem.Name);
+                    w.WriteString("kind", StructOpsKind(mem.Kind));
+                    w.WriteNumber("offset", mem.Offset);
+                    w.WriteNumber("size", mem.Size);
+                    if (mem.Kind == StructOpsMemberKind.Function)
+                        w.StringOrNull("program", mem.ProgramName);
+                    else if (mem.Size > 0)
+                        w.WriteString("bytes", Convert.ToHexString(ops.Data.Span.Slice(mem.Offset, mem.Size).ToArray()).ToLowerInvariant());
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             w.WriteStartArray("initial_slots");
             foreach (var s in m.InitialSlots)
             {
@@ -233,6 +324,8 @@ internal static class InfoCommand
             w.WriteNumber("instructions", p.Function.InstructionCount);
             w.WriteBoolean("autoload", p.Autoload);
             w.StringOrNull("attach_target", p.Section is { HasTarget: true } sm ? sm.Target : null);
+            if (p.ProgramType == BpfProgramType.StructOps)
+                w.StringOrNull("struct_ops_member", p.StructOps?.ToString());
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -273,6 +273,12 @@ internal static class LoadCommand
                     {
                         if (!enabled.Contains(p.Name)) continue;
                         var o = Find(outcome, p.Name);
+                        if (!p.IsLoaded)
+                        {
+                            // The loader's own choice: a struct_ops program no created struct_ops map points to.
+                            o.Status = ProgramStatus.Skipped;
+                            continue;
+                        }
                         o.Status = ProgramStatus.Loaded;
                         o.Instructions = p.InstructionCount;
                         o.Id = p.Id;
