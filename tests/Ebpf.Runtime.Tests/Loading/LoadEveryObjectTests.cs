@@ -81,8 +81,21 @@ public class LoadEveryObjectTests
             case "kfuncs.bpf.o":
                 ExternTests.RequireKfuncKernel();
                 break;
+            case "struct_ops_tcp_link.bpf.o":
+                // .struct_ops.link maps need Linux 6.4: older kernels are named by the loader.
+                try
+                {
+                    obj.Load();
+                }
+                catch (BpfNotSupportedException e)
+                {
+                    Assert.Equal("6.4", e.MinimumKernel);
+                    Assert.Skip($"{file}: {e.Message}");
+                }
+                break;
         }
-        obj.Load();
+        if (!obj.IsLoaded)
+            obj.Load();
         Assert.True(obj.IsLoaded);
         foreach (var p in obj.Programs)
         {
@@ -95,8 +108,9 @@ public class LoadEveryObjectTests
         }
         foreach (var m in obj.Maps)
         {
-            Assert.True(m.IsLoaded, $"map {m.Name} not created");
-            Assert.True(m.Id > 0);
+            // Maps not created by default (SEC("?.struct_ops")) stay so.
+            Assert.True(m.IsLoaded == m.AutoCreate, $"map {m.Name} {(m.IsLoaded ? "created although AutoCreate is off" : "not created")}");
+            Assert.True(!m.IsLoaded || m.Id > 0);
         }
     }
 
