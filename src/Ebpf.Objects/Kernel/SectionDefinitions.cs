@@ -238,6 +238,9 @@ public enum ProgramKind
 
     /// <summary>syscall programs, run with <c>BPF_PROG_TEST_RUN</c>.</summary>
     Syscall,
+
+    /// <summary>struct_ops callbacks: called by the kernel once their struct_ops map is registered.</summary>
+    StructOps,
 }
 
 /// <summary>How a <see cref="SectionDefinition"/> pattern is compared with a section name (libbpf's <c>sec_def_matches()</c>).</summary>
@@ -613,6 +616,7 @@ public static class SectionDefinitions
         AutoAttachKind.FlowDissector => ProgramKind.FlowDissector,
         AutoAttachKind.PerfEvent => ProgramKind.PerfEvent,
         AutoAttachKind.Syscall => ProgramKind.Syscall,
+        AutoAttachKind.StructOps => ProgramKind.StructOps,
         _ => ProgramKind.None,
     };
 

@@ -87,6 +87,7 @@ public abstract class TypedProgram
             ProgramKind.FlowDissector => new FlowDissectorProgram(program),
             ProgramKind.PerfEvent => new PerfEventProgram(program),
             ProgramKind.Syscall => new SyscallProgram(program),
+            ProgramKind.StructOps => new StructOpsProgram(program),
             _ => null,
         };
     }

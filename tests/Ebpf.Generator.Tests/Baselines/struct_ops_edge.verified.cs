@@ -156,23 +156,23 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                EdgeSsthresh = @object.GetProgram("edge_ssthresh");
-                EdgeCongAvoid = @object.GetProgram("edge_cong_avoid");
-                EdgeUndoCwnd = @object.GetProgram("edge_undo_cwnd");
-                NoSuchRun = @object.GetProgram("no_such_run");
+                EdgeSsthresh = new global::Ebpf.StructOpsProgram(@object.GetProgram("edge_ssthresh"));
+                EdgeCongAvoid = new global::Ebpf.StructOpsProgram(@object.GetProgram("edge_cong_avoid"));
+                EdgeUndoCwnd = new global::Ebpf.StructOpsProgram(@object.GetProgram("edge_undo_cwnd"));
+                NoSuchRun = new global::Ebpf.StructOpsProgram(@object.GetProgram("no_such_run"));
             }
 
             /// <summary>Program <c>edge_ssthresh</c>, <c>SEC("struct_ops/edge_ssthresh")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EdgeSsthresh { get; }
+            public global::Ebpf.StructOpsProgram EdgeSsthresh { get; }
 
             /// <summary>Program <c>edge_cong_avoid</c>, <c>SEC("struct_ops/edge_cong_avoid")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EdgeCongAvoid { get; }
+            public global::Ebpf.StructOpsProgram EdgeCongAvoid { get; }
 
             /// <summary>Program <c>edge_undo_cwnd</c>, <c>SEC("struct_ops/edge_undo_cwnd")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EdgeUndoCwnd { get; }
+            public global::Ebpf.StructOpsProgram EdgeUndoCwnd { get; }
 
             /// <summary>Program <c>no_such_run</c>, <c>SEC("struct_ops/no_such_run")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram NoSuchRun { get; }
+            public global::Ebpf.StructOpsProgram NoSuchRun { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

@@ -164,39 +164,39 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                EbpfRenoInit = @object.GetProgram("ebpf_reno_init");
-                EbpfRenoRelease = @object.GetProgram("ebpf_reno_release");
-                EbpfRenoSsthresh = @object.GetProgram("ebpf_reno_ssthresh");
-                EbpfRenoCongAvoid = @object.GetProgram("ebpf_reno_cong_avoid");
-                EbpfRenoSetState = @object.GetProgram("ebpf_reno_set_state");
-                EbpfRenoCwndEvent = @object.GetProgram("ebpf_reno_cwnd_event");
-                EbpfRenoPktsAcked = @object.GetProgram("ebpf_reno_pkts_acked");
-                EbpfRenoUndoCwnd = @object.GetProgram("ebpf_reno_undo_cwnd");
+                EbpfRenoInit = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_init"));
+                EbpfRenoRelease = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_release"));
+                EbpfRenoSsthresh = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_ssthresh"));
+                EbpfRenoCongAvoid = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_cong_avoid"));
+                EbpfRenoSetState = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_set_state"));
+                EbpfRenoCwndEvent = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_cwnd_event"));
+                EbpfRenoPktsAcked = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_pkts_acked"));
+                EbpfRenoUndoCwnd = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_undo_cwnd"));
             }
 
             /// <summary>Program <c>ebpf_reno_init</c>, <c>SEC("struct_ops/ebpf_reno_init")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoInit { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoInit { get; }
 
             /// <summary>Program <c>ebpf_reno_release</c>, <c>SEC("struct_ops/ebpf_reno_release")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoRelease { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoRelease { get; }
 
             /// <summary>Program <c>ebpf_reno_ssthresh</c>, <c>SEC("struct_ops/ebpf_reno_ssthresh")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoSsthresh { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoSsthresh { get; }
 
             /// <summary>Program <c>ebpf_reno_cong_avoid</c>, <c>SEC("struct_ops/ebpf_reno_cong_avoid")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoCongAvoid { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoCongAvoid { get; }
 
             /// <summary>Program <c>ebpf_reno_set_state</c>, <c>SEC("struct_ops/ebpf_reno_set_state")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoSetState { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoSetState { get; }
 
             /// <summary>Program <c>ebpf_reno_cwnd_event</c>, <c>SEC("struct_ops/ebpf_reno_cwnd_event")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoCwndEvent { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoCwndEvent { get; }
 
             /// <summary>Program <c>ebpf_reno_pkts_acked</c>, <c>SEC("struct_ops/ebpf_reno_pkts_acked")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoPktsAcked { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoPktsAcked { get; }
 
             /// <summary>Program <c>ebpf_reno_undo_cwnd</c>, <c>SEC("struct_ops/ebpf_reno_undo_cwnd")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
-            public global::Ebpf.BpfProgram EbpfRenoUndoCwnd { get; }
+            public global::Ebpf.StructOpsProgram EbpfRenoUndoCwnd { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

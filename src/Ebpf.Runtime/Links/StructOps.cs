@@ -1,7 +1,43 @@
 using System;
+using System.Collections.Generic;
 using Ebpf.Kernel;
+using Ebpf.Objects;
 
 namespace Ebpf;
+
+// struct_ops (SEC(".struct_ops"), SEC(".struct_ops.link")): the programs are callbacks of a kernel struct; what is
+// registered (attached) is the struct_ops map that points to them (BpfStructOps), by map update or a bpf_link.
+
+/// <summary>
+/// A SEC("struct_ops/...") or SEC("struct_ops.s/...") program: a callback of a kernel struct (tcp_congestion_ops,
+/// sched_ext_ops, ...). It is not attached on its own: the kernel calls it once a struct_ops map pointing to it is
+/// registered (<see cref="BpfStructOps.Attach"/>, or <see cref="BpfObject.Attach"/>).
+/// </summary>
+public sealed class StructOpsProgram : TypedProgram
+{
+    public StructOpsProgram(BpfProgram program)
+        : base(program, ProgramKind.StructOps, "a struct_ops program (SEC(\"struct_ops/...\"))",
+            "a struct_ops program runs when a struct_ops map that points to it is registered: attach that map (StructOpsProgram.Maps lists them; BpfStructOps.Attach(), or the skeleton's StructOps.<Map>.Attach())") { }
+
+    /// <summary>The struct and member the object's struct_ops maps point the program to (null when none does).</summary>
+    public StructOpsBinding? Binding => Program.Spec?.StructOps;
+
+    /// <summary>The struct_ops maps of the program's object whose callbacks point to it now.</summary>
+    public IReadOnlyList<BpfStructOps> Maps
+    {
+        get
+        {
+            var result = new List<BpfStructOps>();
+            if (Program.Object is { } obj)
+            {
+                foreach (var ops in obj.StructOps)
+                    foreach (var p in ops.Programs)
+                        if (ReferenceEquals(p, Program)) { result.Add(ops); break; }
+            }
+            return result;
+        }
+    }
+}
 
 /// <summary>
 /// A registered struct_ops value. For a <c>.struct_ops.link</c> map it is a kernel bpf_link (BPF_LINK_CREATE with
