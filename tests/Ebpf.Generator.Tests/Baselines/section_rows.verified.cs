@@ -263,8 +263,8 @@ namespace Ebpf.Tests.Generated
                 RCgroupGetsockopt = new global::Ebpf.CgroupProgram(@object.GetProgram("r_cgroup_getsockopt"));
                 RCgroupSetsockopt = new global::Ebpf.CgroupProgram(@object.GetProgram("r_cgroup_setsockopt"));
                 RCgroupDev = new global::Ebpf.CgroupProgram(@object.GetProgram("r_cgroup_dev"));
-                RStructOps = @object.GetProgram("r_struct_ops");
-                RStructOpsS = @object.GetProgram("r_struct_ops_s");
+                RStructOps = new global::Ebpf.StructOpsProgram(@object.GetProgram("r_struct_ops"));
+                RStructOpsS = new global::Ebpf.StructOpsProgram(@object.GetProgram("r_struct_ops_s"));
                 RSkLookup = new global::Ebpf.SkLookupProgram(@object.GetProgram("r_sk_lookup"));
                 RNetfilter = @object.GetProgram("r_netfilter");
             }
@@ -572,11 +572,11 @@ namespace Ebpf.Tests.Generated
             /// <summary>Program <c>r_cgroup_dev</c>, <c>SEC("cgroup/dev")</c>: CgroupDevice, attach it with its methods.</summary>
             public global::Ebpf.CgroupProgram RCgroupDev { get; }
 
-            /// <summary>Program <c>r_struct_ops</c>, <c>SEC("struct_ops/init")</c>: StructOps, attach it with its methods.</summary>
-            public global::Ebpf.BpfProgram RStructOps { get; }
+            /// <summary>Program <c>r_struct_ops</c>, <c>SEC("struct_ops/init")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
+            public global::Ebpf.StructOpsProgram RStructOps { get; }
 
-            /// <summary>Program <c>r_struct_ops_s</c>, <c>SEC("struct_ops.s/init")</c>: StructOps, attach it with its methods.</summary>
-            public global::Ebpf.BpfProgram RStructOpsS { get; }
+            /// <summary>Program <c>r_struct_ops_s</c>, <c>SEC("struct_ops.s/init")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
+            public global::Ebpf.StructOpsProgram RStructOpsS { get; }
 
             /// <summary>Program <c>r_sk_lookup</c>, <c>SEC("sk_lookup")</c>: SkLookup, attach it with its methods.</summary>
             public global::Ebpf.SkLookupProgram RSkLookup { get; }
