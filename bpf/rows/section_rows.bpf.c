@@ -7,9 +7,10 @@
  * turned into '_': "kprobe.multi+" -> r_kprobe_multi, "cgroup/connect4" -> r_cgroup_connect4) and sits in a
  * section that row matches. Prefix rows name a target where one exists on every kernel the tests run on (vfs_read,
  * getpid in libc.so.6, syscalls/sys_enter_getpid, the USDT probe ebpf_test:probe1 of the tests' native library,
- * task iterators), so that auto-attach runs for real wherever the kernel allows the kind. fmod_ret and the sleepable
- * trampolines need a function on the kernel's error-injection list: the x86-64 syscall entry __x64_sys_getpgid
- * (in the kernel BTF, unlike the SYSCALL_DEFINE0 ones such as getpid).
+ * task iterators), so that auto-attach runs for real wherever the kernel allows the kind. fmod_ret may modify an
+ * LSM hook (security_task_getpgid); the sleepable trampolines need a function on the kernel's error-injection list,
+ * here the x86-64 syscall entry __x64_sys_getpgid (in the kernel BTF, unlike the SYSCALL_DEFINE0 ones such as
+ * getpid), which kernels built without CONFIG_FUNCTION_ERROR_INJECTION (Debian's) refuse.
  *
  * Every body returns a constant the verifier accepts for its kind: 0 for tracing, LSM, iterator, struct_ops,
  * netfilter and flow dissector programs, 1 (pass/allow) elsewhere.
@@ -60,7 +61,7 @@ ROW(r_raw_tracepoint_w, "raw_tracepoint.w/sys_enter", 1)
 ROW(r_raw_tp_w, "raw_tp.w/sys_enter", 1)
 ROW(r_tp_btf, "tp_btf/sched_switch", 0)
 ROW(r_fentry, "fentry/vfs_read", 0)
-ROW(r_fmod_ret, "fmod_ret/__x64_sys_getpgid", 0)
+ROW(r_fmod_ret, "fmod_ret/security_task_getpgid", 0)
 ROW(r_fexit, "fexit/vfs_read", 0)
 ROW(r_fentry_s, "fentry.s/__x64_sys_getpgid", 0)
 ROW(r_fmod_ret_s, "fmod_ret.s/__x64_sys_getpgid", 0)

@@ -386,7 +386,7 @@ namespace Ebpf.Tests.Generated
             /// <summary>Program <c>r_fentry</c>, <c>SEC("fentry/vfs_read")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFentry { get; }
 
-            /// <summary>Program <c>r_fmod_ret</c>, <c>SEC("fmod_ret/__x64_sys_getpgid")</c>: Tracing, attached by Attach().</summary>
+            /// <summary>Program <c>r_fmod_ret</c>, <c>SEC("fmod_ret/security_task_getpgid")</c>: Tracing, attached by Attach().</summary>
             public global::Ebpf.TracingProgram RFmodRet { get; }
 
             /// <summary>Program <c>r_fexit</c>, <c>SEC("fexit/vfs_read")</c>: Tracing, attached by Attach().</summary>
