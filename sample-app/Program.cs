@@ -26,12 +26,8 @@ internal static class Program
         }
         catch (BpfException e)
         {
-            Console.Error.WriteLine("execsnoop: " + e.Message);
-            return 1;
-        }
-        catch (BpfFormatException e)
-        {
-            Console.Error.WriteLine("execsnoop: the embedded BPF object is damaged: " + e.Message);
+            // One root for every load, attach and format error; the message names what failed and why.
+            Console.Error.WriteLine("execsnoop: " + (e is BpfFormatException ? "the embedded BPF object is damaged: " : string.Empty) + e.Message);
             return 1;
         }
     }

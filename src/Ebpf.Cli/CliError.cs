@@ -30,7 +30,7 @@ internal static class CliAction
             stderr.WriteLine($"dotnet-ebpf: {e.Message}");
             return CliApp.ExitError;
         }
-        catch (BpfFormatException e)
+        catch (BpfException e)
         {
             stdout.Flush();
             stderr.WriteLine($"dotnet-ebpf: {e.Message}");

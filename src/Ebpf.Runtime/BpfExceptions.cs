@@ -2,30 +2,13 @@ using System;
 
 namespace Ebpf;
 
-/// <summary>Base of every error the runtime raises (object-format errors derive from <see cref="BpfFormatException"/> instead).</summary>
-public class BpfException : Exception
-{
-    public BpfException(string message) : base(message) { }
-    public BpfException(string message, Exception? inner) : base(message, inner) { }
-}
-
 /// <summary>A system call failed: carries the bpf command (or the call's name), the errno and a sentence a user can act on.</summary>
 public class BpfSyscallException : BpfException
 {
     public BpfSyscallException(string operation, BpfCommand? command, int errno, string message)
-        : base(message)
+        : base(message, null, errno, command, operation)
     {
-        Operation = operation;
-        Command = command;
-        Errno = errno;
     }
-
-    /// <summary>"BPF_PROG_LOAD", "perf_event_open", "ioctl(PERF_EVENT_IOC_SET_BPF)", ...</summary>
-    public string Operation { get; }
-    /// <summary>The bpf(2) command, when the failing call was bpf(2).</summary>
-    public BpfCommand? Command { get; }
-    public int Errno { get; }
-    public string ErrnoName => Ebpf.Errno.Name(Errno);
 }
 
 /// <summary>The verifier refused a program. <see cref="VerifierLog"/> holds its complete log.</summary>
@@ -34,11 +17,10 @@ public sealed class BpfVerifierException : BpfSyscallException
     public BpfVerifierException(string programName, int errno, string verifierLog, string message)
         : base("BPF_PROG_LOAD", BpfCommand.ProgLoad, errno, message)
     {
-        ProgramName = programName;
+        About(programName: programName);
         VerifierLog = verifierLog;
     }
 
-    public string ProgramName { get; }
     /// <summary>The verifier's log, in full.</summary>
     public string VerifierLog { get; }
 }
@@ -72,19 +54,6 @@ public sealed class BpfNotSupportedException : BpfException
     public string MinimumKernel { get; }
     /// <summary>True when the kernel's build or boot configuration, not its version, lacks the feature.</summary>
     public bool IsConfiguration { get; }
-}
-
-/// <summary>
-/// A CO-RE relocation that libbpf would also refuse (an ambiguous match, an instruction that does not hold the value
-/// the object says), or a relocation failure the caller asked to be fatal. Names the program, the type, the field
-/// and the kernel.
-/// </summary>
-public sealed class BpfCoreRelocationException : BpfException
-{
-    public BpfCoreRelocationException(string program, string message, Exception? inner = null) : base(message, inner) => Program = program;
-
-    /// <summary>The program whose relocation failed.</summary>
-    public string Program { get; }
 }
 
 /// <summary>Something the machine lacks: tracefs or bpffs not mounted, no kernel BTF, a missing file.</summary>

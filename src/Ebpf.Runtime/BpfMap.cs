@@ -285,7 +285,7 @@ public class BpfMap : IDisposable
             (_, Errno.EOPNOTSUPP) or (_, Errno.ENOTSUPP) => $"{Type} maps do not support this operation",
             _ => null,
         };
-        return BpfSys.Error(cmd, errno, $"on map '{Name}'", hint);
+        return BpfSys.Error(cmd, errno, $"on map '{Name}'", hint).About(objectName: Object?.Name, mapName: Name);
     }
 
     private void CheckKey(ReadOnlySpan<byte> key)

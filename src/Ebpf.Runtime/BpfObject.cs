@@ -243,7 +243,16 @@ public sealed class BpfObject : IDisposable
                     foreach (var l in _links)
                         if (ReferenceEquals(l.Program, p) && !l.IsDisposed) { already = true; break; }
                     if (already) continue;
-                    var link = p.Attach();
+                    BpfLink link;
+                    try
+                    {
+                        link = p.Attach();
+                    }
+                    catch (BpfException e)
+                    {
+                        e.About(objectName: Name, programName: p.Name);
+                        throw;
+                    }
                     made.Add(link);
                     Logger.LogDebug("prog '{Program}': attached to {Target}", p.Name, link.Target);
                 }

@@ -3,10 +3,10 @@ using System;
 namespace Ebpf;
 
 /// <summary>
-/// Base of every error raised while reading an eBPF object, a BTF blob or a BTF.ext blob.
-/// Always carries where in the input the problem was found.
+/// Base of every error raised while reading an eBPF object, a BTF blob, a BTF.ext blob or compressed input.
+/// Always carries where in the input the problem was found (and, for an object, <see cref="BpfException.ObjectName"/>).
 /// </summary>
-public class BpfFormatException : Exception
+public class BpfFormatException : BpfException
 {
     public BpfFormatException(string what, long offset, string message)
         : base(Format(what, offset, message))

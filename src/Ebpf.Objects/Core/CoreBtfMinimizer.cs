@@ -130,7 +130,7 @@ public sealed class CoreBtfMinimizer
                 {
                     localSpec = CoreSpec.Parse(local, rec.TypeId, local.GetString((int)rec.AccessStringOffset), rec.Kind);
                 }
-                catch (CoreRelocationException e)
+                catch (BpfCoreRelocationException e)
                 {
                     notes.Add($"sec '{sec.SectionName}' relo #{i}: {e.Message}; the load refuses it whatever the BTF");
                     continue;
@@ -154,7 +154,7 @@ public sealed class CoreBtfMinimizer
                     {
                         isMatch = CoreCompat.SpecMatch(localSpec, cand.Btf, cand.TypeId, out targetSpec);
                     }
-                    catch (CoreRelocationException e)
+                    catch (BpfCoreRelocationException e)
                     {
                         notes.Add($"sec '{sec.SectionName}' relo #{i}: matching {cand} fails ({e.Message}); the load refuses it against the full BTF");
                         continue;

@@ -6,7 +6,7 @@ namespace Ebpf.Core;
 /// <summary>
 /// Type compatibility and spec matching with libbpf's rules (relo_core.c): bpf_core_types_are_compat,
 /// bpf_core_fields_are_compat, bpf_core_match_member, bpf_core_spec_match, bpf_core_types_match.
-/// Where libbpf returns a negative error, these throw <see cref="CoreRelocationException"/>; where libbpf would
+/// Where libbpf returns a negative error, these throw <see cref="BpfCoreRelocationException"/>; where libbpf would
 /// loop forever on cyclic BTF, they stop and throw.
 /// </summary>
 internal static class CoreCompat
@@ -24,12 +24,12 @@ internal static class CoreCompat
     /// <summary>btf_kind_core_compat: same kind, or ENUM and ENUM64 in either order.</summary>
     public static bool KindsCoreCompatible(BtfKind a, BtfKind b) => a == b || (IsAnyEnum(a) && IsAnyEnum(b));
 
-    private static CoreRelocationException Error(CoreErrorKind kind, int errno, string message) => new CoreRelocationException(kind, errno, message);
+    private static BpfCoreRelocationException Error(CoreErrorKind kind, int errno, string message) => new BpfCoreRelocationException(kind, errno, message);
 
     public static int Skip(BtfSpec btf, int id)
     {
         if (!btf.TrySkipModsAndTypedefs(id, out int r))
-            throw Error(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"type [{id}] does not exist or its modifiers/typedefs form a cycle");
+            throw Error(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"type [{id}] does not exist or its modifiers/typedefs form a cycle");
         return r;
     }
 
@@ -60,7 +60,7 @@ internal static class CoreCompat
         while (true)
         {
             if (--depth < 0)
-                throw Error(CoreErrorKind.CandidateMatchFailed, CoreRelocationException.EINVAL, $"type compatibility check of [{localId}] and [{targetId}] is nested deeper than {MaxDepth}");
+                throw Error(CoreErrorKind.CandidateMatchFailed, BpfCoreRelocationException.EINVAL, $"type compatibility check of [{localId}] and [{targetId}] is nested deeper than {MaxDepth}");
             localId = Skip(local, localId);
             targetId = Skip(target, targetId);
             var lk = local.GetKind(localId);
@@ -95,7 +95,7 @@ internal static class CoreCompat
                     for (int i = 0; i < lv; i++)
                     {
                         if (level <= 0)
-                            throw Error(CoreErrorKind.CandidateMatchFailed, CoreRelocationException.EINVAL, $"function prototypes are nested deeper than {MaxLevel}");
+                            throw Error(CoreErrorKind.CandidateMatchFailed, BpfCoreRelocationException.EINVAL, $"function prototypes are nested deeper than {MaxLevel}");
                         int lp = Skip(local, local.GetParamType(localId, i));
                         int tp = Skip(target, target.GetParamType(targetId, i));
                         if (!TypesAreCompatible(local, lp, target, tp, level - 1))
@@ -158,7 +158,7 @@ internal static class CoreCompat
                     return false;
             }
         }
-        throw Error(CoreErrorKind.CandidateMatchFailed, CoreRelocationException.EINVAL, "array types form a cycle");
+        throw Error(CoreErrorKind.CandidateMatchFailed, BpfCoreRelocationException.EINVAL, "array types form a cycle");
     }
 
     // ------------------------------------------------------------------ bpf_core_match_member
@@ -183,7 +183,7 @@ internal static class CoreCompat
         {
             uint bitOffset = target.GetMemberBitOffset(targetId, i);
             if (spec.RawLength == CoreSpec.MaxLength)
-                throw Error(CoreErrorKind.AccessTooDeep, CoreRelocationException.E2BIG, $"struct/union/array nesting in the target is deeper than {CoreSpec.MaxLength}");
+                throw Error(CoreErrorKind.AccessTooDeep, BpfCoreRelocationException.E2BIG, $"struct/union/array nesting in the target is deeper than {CoreSpec.MaxLength}");
 
             // Speculate that this member is the one.
             spec.BitOffset = unchecked(spec.BitOffset + bitOffset);
@@ -259,7 +259,7 @@ internal static class CoreCompat
         }
 
         if (!kind.IsFieldBased())
-            throw Error(CoreErrorKind.UnsupportedRelocation, CoreRelocationException.EINVAL, $"unknown relocation kind {(uint)kind}");
+            throw Error(CoreErrorKind.UnsupportedRelocation, BpfCoreRelocationException.EINVAL, $"unknown relocation kind {(uint)kind}");
 
         for (int i = 0; i < localSpec.Length; i++)
         {
@@ -285,7 +285,7 @@ internal static class CoreCompat
                     targetId = Skip(target, elem);
                 }
                 if (targetSpec.RawLength == CoreSpec.MaxLength)
-                    throw Error(CoreErrorKind.AccessTooDeep, CoreRelocationException.E2BIG, $"struct/union/array nesting in the target is deeper than {CoreSpec.MaxLength}");
+                    throw Error(CoreErrorKind.AccessTooDeep, BpfCoreRelocationException.E2BIG, $"struct/union/array nesting in the target is deeper than {CoreSpec.MaxLength}");
                 targetSpec.PushAccessor(targetId, localAcc.Index, null);
                 targetSpec.PushRaw(localAcc.Index);
                 long sz = target.LibbpfResolveSize(targetId);
@@ -376,12 +376,12 @@ internal static class CoreCompat
     public static bool TypesMatch(BtfSpec local, int localId, BtfSpec target, int targetId, bool behindPointer, int level)
     {
         if (level <= 0)
-            throw Error(CoreErrorKind.CandidateMatchFailed, CoreRelocationException.EINVAL, $"type match of [{localId}] and [{targetId}] is nested deeper than {MaxLevel}");
+            throw Error(CoreErrorKind.CandidateMatchFailed, BpfCoreRelocationException.EINVAL, $"type match of [{localId}] and [{targetId}] is nested deeper than {MaxLevel}");
         int depth = MaxDepth;
         while (true)
         {
             if (--depth < 0)
-                throw Error(CoreErrorKind.CandidateMatchFailed, CoreRelocationException.EINVAL, $"type match of [{localId}] and [{targetId}] is nested deeper than {MaxDepth}");
+                throw Error(CoreErrorKind.CandidateMatchFailed, BpfCoreRelocationException.EINVAL, $"type match of [{localId}] and [{targetId}] is nested deeper than {MaxDepth}");
             localId = Skip(local, localId);
             targetId = Skip(target, targetId);
             if (!NamesMatch(local, local.GetNameOffset(localId), target, target.GetNameOffset(targetId)))

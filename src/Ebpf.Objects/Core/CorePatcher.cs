@@ -38,13 +38,13 @@ public static class CorePatcher
     /// </summary>
     /// <param name="reportedIndex">The instruction number to print in messages (libbpf prints program-relative indices); defaults to <paramref name="index"/>.</param>
     /// <param name="poisonReason">Why the instruction was poisoned during patching (a load/store that cannot be resized), else null.</param>
-    /// <exception cref="CoreRelocationException">The instruction cannot be patched (libbpf fails the load).</exception>
+    /// <exception cref="BpfCoreRelocationException">The instruction cannot be patched (libbpf fails the load).</exception>
     public static CorePatchOutcome Patch(BpfInstruction[] insns, int index, CoreResolution res, out string? poisonReason, int reportedIndex = -1)
     {
         if (insns is null) throw new ArgumentNullException(nameof(insns));
         if (res is null) throw new ArgumentNullException(nameof(res));
         if ((uint)index >= (uint)insns.Length)
-            throw new CoreRelocationException(CoreErrorKind.InstructionOutOfRange, CoreRelocationException.EINVAL,
+            throw new BpfCoreRelocationException(CoreErrorKind.InstructionOutOfRange, BpfCoreRelocationException.EINVAL,
                 $"instruction #{index} is outside the {insns.Length} instructions");
         int n = reportedIndex >= 0 ? reportedIndex : index;
         poisonReason = null;
@@ -62,10 +62,10 @@ public static class CorePatcher
             case BpfOpCodes.ClassAlu:
             case BpfOpCodes.ClassAlu64:
                 if (insn.Source != BpfOpCodes.SourceK)
-                    throw new CoreRelocationException(CoreErrorKind.UnexpectedInstruction, CoreRelocationException.EINVAL,
+                    throw new BpfCoreRelocationException(CoreErrorKind.UnexpectedInstruction, BpfCoreRelocationException.EINVAL,
                         $"insn #{n} (ALU/ALU64) has a register operand, not an immediate");
                 if (res.Validate && unchecked((ulong)(long)insn.Immediate) != orig)
-                    throw new CoreRelocationException(CoreErrorKind.InstructionValueMismatch, CoreRelocationException.EINVAL,
+                    throw new BpfCoreRelocationException(CoreErrorKind.InstructionValueMismatch, BpfCoreRelocationException.EINVAL,
                         $"unexpected insn #{n} (ALU/ALU64) value: got {unchecked((uint)insn.Immediate)}, exp {orig} -> {nv}");
                 insn.Immediate = unchecked((int)nv);
                 return CorePatchOutcome.Patched;
@@ -75,10 +75,10 @@ public static class CorePatcher
             case BpfOpCodes.ClassStx:
             {
                 if (res.Validate && unchecked((ulong)(long)insn.Offset) != orig)
-                    throw new CoreRelocationException(CoreErrorKind.InstructionValueMismatch, CoreRelocationException.EINVAL,
+                    throw new BpfCoreRelocationException(CoreErrorKind.InstructionValueMismatch, BpfCoreRelocationException.EINVAL,
                         $"unexpected insn #{n} (LDX/ST/STX) value: got {unchecked((uint)insn.Offset)}, exp {orig} -> {nv}");
                 if (nv > (ulong)short.MaxValue)
-                    throw new CoreRelocationException(CoreErrorKind.OffsetOutOfRange, CoreRelocationException.ERANGE,
+                    throw new BpfCoreRelocationException(CoreErrorKind.OffsetOutOfRange, BpfCoreRelocationException.ERANGE,
                         $"insn #{n} (LDX/ST/STX) value too big: {nv}");
                 if (res.FailMemorySizeAdjust)
                 {
@@ -91,11 +91,11 @@ public static class CorePatcher
                 {
                     int bytes = SizeToBytes(insn.Size);
                     if (bytes != res.LocalSize)
-                        throw new CoreRelocationException(CoreErrorKind.MemorySizeMismatch, CoreRelocationException.EINVAL,
+                        throw new BpfCoreRelocationException(CoreErrorKind.MemorySizeMismatch, BpfCoreRelocationException.EINVAL,
                             $"insn #{n} (LDX/ST/STX) unexpected mem size: got {bytes}, exp {res.LocalSize}");
                     int size = BytesToSize(res.TargetSize);
                     if (size < 0)
-                        throw new CoreRelocationException(CoreErrorKind.MemorySizeMismatch, CoreRelocationException.EINVAL,
+                        throw new BpfCoreRelocationException(CoreErrorKind.MemorySizeMismatch, BpfCoreRelocationException.EINVAL,
                             $"insn #{n} (LDX/ST/STX) invalid new mem size: {res.TargetSize}");
                     newCode = insn.Mode | size | insn.Class;
                 }
@@ -108,11 +108,11 @@ public static class CorePatcher
             {
                 if (!insn.IsLoadImm64 || insn.Src != 0 || insn.Offset != 0 || index + 1 >= insns.Length
                     || insns[index + 1].OpCode != 0 || insns[index + 1].Dst != 0 || insns[index + 1].Src != 0 || insns[index + 1].Offset != 0)
-                    throw new CoreRelocationException(CoreErrorKind.UnexpectedInstruction, CoreRelocationException.EINVAL,
+                    throw new BpfCoreRelocationException(CoreErrorKind.UnexpectedInstruction, BpfCoreRelocationException.EINVAL,
                         $"insn #{n} (LDIMM64) has unexpected form");
                 ulong imm = unchecked((uint)insn.Immediate | ((ulong)(uint)insns[index + 1].Immediate << 32));
                 if (res.Validate && imm != orig)
-                    throw new CoreRelocationException(CoreErrorKind.InstructionValueMismatch, CoreRelocationException.EINVAL,
+                    throw new BpfCoreRelocationException(CoreErrorKind.InstructionValueMismatch, BpfCoreRelocationException.EINVAL,
                         $"unexpected insn #{n} (LDIMM64) value: got {imm}, exp {orig} -> {nv}");
                 insn.Immediate = unchecked((int)nv);
                 insns[index + 1].Immediate = unchecked((int)(nv >> 32));
@@ -120,7 +120,7 @@ public static class CorePatcher
             }
 
             default:
-                throw new CoreRelocationException(CoreErrorKind.UnexpectedInstruction, CoreRelocationException.EINVAL,
+                throw new BpfCoreRelocationException(CoreErrorKind.UnexpectedInstruction, BpfCoreRelocationException.EINVAL,
                     $"trying to relocate unrecognized insn #{n}, code:0x{insn.OpCode:x}, src:0x{insn.Src:x}, dst:0x{insn.Dst:x}, off:0x{unchecked((ushort)insn.Offset):x}, imm:0x{insn.Immediate:x}");
         }
     }

@@ -217,14 +217,15 @@ public sealed class CoreRelocationReport
         return null;
     }
 
-    /// <summary>Throws a <see cref="CoreRelocationException"/> describing the first fatal error, if any.</summary>
+    /// <summary>Throws a <see cref="BpfCoreRelocationException"/> describing the first fatal error, if any.</summary>
     public void ThrowIfFatal()
     {
         foreach (var r in Results)
         {
             if (r.IsFatal)
-                throw new CoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidRecord, r.Errno ?? CoreRelocationException.EINVAL,
-                    $"{(r.Program != null ? $"prog '{r.Program}'" : $"sec '{r.Section}'")}: relo #{r.RecordIndex}: {r.Error} (target {TargetLabel})");
+                throw new BpfCoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidRecord, r.Errno ?? BpfCoreRelocationException.EINVAL,
+                    $"{(r.Program != null ? $"prog '{r.Program}'" : $"sec '{r.Section}'")}: relo #{r.RecordIndex}: {r.Error} (target {TargetLabel})")
+                    .About(programName: r.Program, coreAccess: BpfCoreAccess.From(r));
         }
     }
 }
@@ -290,7 +291,7 @@ public static class CoreRelocator
                 {
                     // libbpf's bpf_object__relocate_core fails the load (-EINVAL) on a nameless .BTF.ext section.
                     var bad = NewResult(localBtf, sec.SectionName, null, i, rec, cache.Targets.Label);
-                    Fail(bad, new CoreRelocationException(CoreErrorKind.InvalidRecord, CoreRelocationException.EINVAL,
+                    Fail(bad, new BpfCoreRelocationException(CoreErrorKind.InvalidRecord, BpfCoreRelocationException.EINVAL,
                         ".BTF.ext core_relo section has an empty name"));
                     results.Add(bad);
                     continue;
@@ -378,7 +379,7 @@ public static class CoreRelocator
             int reported = sectionIdx - programStart;
             if ((uint)idx >= (uint)insns.Length)
             {
-                Fail(res, new CoreRelocationException(CoreErrorKind.InstructionOutOfRange, CoreRelocationException.EINVAL,
+                Fail(res, new BpfCoreRelocationException(CoreErrorKind.InstructionOutOfRange, BpfCoreRelocationException.EINVAL,
                     $"instruction #{sectionIdx} of section '{section}' is outside the {insns.Length} instructions given (starting at #{arrayBase})"));
                 continue;
             }
@@ -389,7 +390,7 @@ public static class CoreRelocator
             {
                 resolution = CoreResolver.Resolve(localBtf, rec, cache);
             }
-            catch (CoreRelocationException e)
+            catch (BpfCoreRelocationException e)
             {
                 Fail(res, e);
                 continue;
@@ -414,7 +415,7 @@ public static class CoreRelocator
             {
                 outcome = CorePatcher.Patch(insns, idx, resolution, out poisonReason, reported);
             }
-            catch (CoreRelocationException e)
+            catch (BpfCoreRelocationException e)
             {
                 Fail(res, e);
                 continue;
@@ -454,12 +455,12 @@ public static class CoreRelocator
         };
     }
 
-    private static void Fail(CoreRelocationResult res, CoreRelocationException e)
+    private static void Fail(CoreRelocationResult res, BpfCoreRelocationException e)
     {
         res.Status = CoreRelocationStatus.Failed;
         res.Error = e.Message;
         res.ErrorKind = e.Kind;
-        res.Errno = e.Errno;
+        res.Errno = e.LibbpfErrno;
         res.NewValue = null;
         res.NewMemorySize = null;
     }

@@ -72,18 +72,18 @@ public sealed class CoreResolution
 public static class CoreResolver
 {
     private const int EUCLEAN = -117;
-    private const int EOPNOTSUPP = CoreRelocationException.EOPNOTSUPP;
+    private const int EOPNOTSUPP = BpfCoreRelocationException.EOPNOTSUPP;
 
     /// <summary>
     /// Resolves one relocation record of <paramref name="localBtf"/> against the cache's targets.
     /// </summary>
-    /// <exception cref="CoreRelocationException">Whatever libbpf treats as fatal (the object must be refused).</exception>
+    /// <exception cref="BpfCoreRelocationException">Whatever libbpf treats as fatal (the object must be refused).</exception>
     public static CoreResolution Resolve(BtfSpec localBtf, BtfCoreRelo relo, CoreCandidateCache cache)
     {
         if (localBtf is null) throw new ArgumentNullException(nameof(localBtf));
         if (cache is null) throw new ArgumentNullException(nameof(cache));
         if (!localBtf.IsValidStringOffset((int)Math.Min(relo.AccessStringOffset, int.MaxValue)))
-            throw new CoreRelocationException(CoreErrorKind.InvalidAccessString, CoreRelocationException.EINVAL, $"access string offset {relo.AccessStringOffset} is outside the BTF string section");
+            throw new BpfCoreRelocationException(CoreErrorKind.InvalidAccessString, BpfCoreRelocationException.EINVAL, $"access string offset {relo.AccessStringOffset} is outside the BTF string section");
         string access = localBtf.GetString((int)relo.AccessStringOffset);
         return Resolve(localBtf, relo.TypeId, access, relo.Kind, cache, relo.InstructionIndex);
     }
@@ -96,7 +96,7 @@ public static class CoreResolver
         if (accessString is null) throw new ArgumentNullException(nameof(accessString));
         if (cache is null) throw new ArgumentNullException(nameof(cache));
         if (!localBtf.IsValidId(localTypeId))
-            throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"local type id {localTypeId} does not exist");
+            throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"local type id {localTypeId} does not exist");
 
         lock (cache.Sync)
         {
@@ -116,10 +116,10 @@ public static class CoreResolver
         {
             localSpec = CoreSpec.Parse(localBtf, localTypeId, accessString, kind);
         }
-        catch (CoreRelocationException e) when (e.Errno != CoreRelocationException.EINVAL)
+        catch (BpfCoreRelocationException e) when (e.LibbpfErrno != BpfCoreRelocationException.EINVAL)
         {
             // bpf_core_calc_relo_insn reports every spec parsing failure as -EINVAL.
-            throw new CoreRelocationException(e.Kind, CoreRelocationException.EINVAL, e.Message, e);
+            throw new BpfCoreRelocationException(e.Kind, BpfCoreRelocationException.EINVAL, e.Message, e);
         }
 
         // local_type_id needs no candidates: the value is the local type id itself, never validated (linking may
@@ -135,7 +135,7 @@ public static class CoreResolver
         }
 
         if (localBtf.GetNameBytes(localTypeId).IsEmpty)
-            throw new CoreRelocationException(CoreErrorKind.AnonymousType, EOPNOTSUPP,
+            throw new BpfCoreRelocationException(CoreErrorKind.AnonymousType, EOPNOTSUPP,
                 $"<{kind.ToShortName()}> ({(uint)kind}) relocation doesn't support anonymous types");
 
         var considered = new CoreCandidate[cands!.Count];
@@ -154,9 +154,9 @@ public static class CoreResolver
             {
                 isMatch = CoreCompat.SpecMatch(localSpec, cand.Btf, cand.TypeId, out candSpec);
             }
-            catch (CoreRelocationException e)
+            catch (BpfCoreRelocationException e)
             {
-                throw new CoreRelocationException(e.Kind == CoreErrorKind.AccessTooDeep ? e.Kind : CoreErrorKind.CandidateMatchFailed, e.Errno,
+                throw new BpfCoreRelocationException(e.Kind == CoreErrorKind.AccessTooDeep ? e.Kind : CoreErrorKind.CandidateMatchFailed, e.LibbpfErrno,
                     $"error matching candidate #{i} {cand}: {e.Message}", e);
             }
             if (!isMatch)
@@ -170,12 +170,12 @@ public static class CoreResolver
             }
             else if (candSpec.BitOffset != bestSpec!.BitOffset)
             {
-                throw new CoreRelocationException(CoreErrorKind.Ambiguous, CoreRelocationException.EINVAL,
+                throw new BpfCoreRelocationException(CoreErrorKind.Ambiguous, BpfCoreRelocationException.EINVAL,
                     $"field offset ambiguity: {candSpec.BitOffset} != {bestSpec.BitOffset} (candidates {cand} and {matched[0]})");
             }
             else if (candRes.Poison != best!.Poison || candRes.TargetValue != best.TargetValue)
             {
-                throw new CoreRelocationException(CoreErrorKind.Ambiguous, CoreRelocationException.EINVAL,
+                throw new BpfCoreRelocationException(CoreErrorKind.Ambiguous, BpfCoreRelocationException.EINVAL,
                     $"relocation decision ambiguity: {(candRes.Poison ? "failure" : "success")} {candRes.TargetValue} != {(best.Poison ? "failure" : "success")} {best.TargetValue} (candidates {cand} and {matched[0]})");
             }
             matched.Add(cand);
@@ -305,7 +305,7 @@ public static class CoreResolver
         }
         else if (err == EOPNOTSUPP)
         {
-            throw new CoreRelocationException(CoreErrorKind.UnsupportedRelocation, EOPNOTSUPP,
+            throw new BpfCoreRelocationException(CoreErrorKind.UnsupportedRelocation, EOPNOTSUPP,
                 $"unrecognized CO-RE relocation {kind.ToShortName()} ({(uint)kind}) at insn #{insnIndex}");
         }
         return res;
@@ -341,7 +341,7 @@ public static class CoreResolver
                 val = spec.BitOffset / 8;
                 long sz = btf.LibbpfResolveSize(acc.TypeId);
                 if (sz < 0)
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"array element type [{acc.TypeId}] has no size");
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"array element type [{acc.TypeId}] has no size");
                 fieldSz = unchecked((uint)sz);
                 typeId = acc.TypeId;
             }
@@ -349,12 +349,12 @@ public static class CoreResolver
             {
                 long sz = btf.LibbpfResolveSize(acc.TypeId);
                 if (sz < 0)
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"array element type [{acc.TypeId}] has no size");
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"array element type [{acc.TypeId}] has no size");
                 val = (ulong)sz;
             }
             else
             {
-                throw new CoreRelocationException(CoreErrorKind.UnsupportedRelocation, CoreRelocationException.EINVAL,
+                throw new BpfCoreRelocationException(CoreErrorKind.UnsupportedRelocation, BpfCoreRelocationException.EINVAL,
                     $"relo {(uint)kind} ({kind.ToShortName()}) at insn #{insnIndex} can't be applied to array access");
             }
             if (setValidate)
@@ -375,13 +375,13 @@ public static class CoreResolver
             {
                 byteSz = btf.GetSizeOrType(fieldTypeId);
                 if (byteSz == 0)
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"bitfield type [{fieldTypeId}] has size 0");
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"bitfield type [{fieldTypeId}] has size 0");
                 byteOff = bitOff / 8 / byteSz * byteSz;
                 // The smallest load (1, 2, 4, 8 bytes) that covers the whole bitfield.
                 while (bitOff + bitSz - byteOff * 8 > byteSz * 8)
                 {
                     if (byteSz >= 8)
-                        throw new CoreRelocationException(CoreErrorKind.BitfieldTooWide, CoreRelocationException.E2BIG,
+                        throw new BpfCoreRelocationException(CoreErrorKind.BitfieldTooWide, BpfCoreRelocationException.E2BIG,
                             $"relo {(uint)kind} ({kind.ToShortName()}) at insn #{insnIndex} can't be satisfied for bitfield");
                     byteSz *= 2;
                     byteOff = bitOff / 8 / byteSz * byteSz;
@@ -391,7 +391,7 @@ public static class CoreResolver
             {
                 long sz = btf.LibbpfResolveSize(fieldTypeId);
                 if (sz < 0)
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"field type [{fieldTypeId}] ({CoreNames.DescribeType(btf, fieldTypeId)}) has no size");
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"field type [{fieldTypeId}] ({CoreNames.DescribeType(btf, fieldTypeId)}) has no size");
                 byteSz = (uint)sz;
                 byteOff = spec.BitOffset / 8;
                 bitSz = byteSz * 8;
@@ -463,7 +463,7 @@ public static class CoreResolver
             {
                 long sz = spec.Btf.LibbpfResolveSize(spec.RootTypeId);
                 if (sz < 0)
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL,
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL,
                         $"type [{spec.RootTypeId}] ({CoreNames.DescribeType(spec.Btf, spec.RootTypeId)}) has no size");
                 val = (ulong)sz;
                 return 0;

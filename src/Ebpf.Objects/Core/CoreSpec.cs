@@ -105,7 +105,7 @@ public sealed class CoreSpec
 
     /// <summary>
     /// Parses an access string against the local type (libbpf's bpf_core_parse_spec), computing the accessors and
-    /// the bit offset. Throws <see cref="CoreRelocationException"/> for everything libbpf rejects.
+    /// the bit offset. Throws <see cref="BpfCoreRelocationException"/> for everything libbpf rejects.
     /// </summary>
     public static CoreSpec Parse(BtfSpec btf, int typeId, string accessString, CoreReloKind kind)
     {
@@ -115,9 +115,9 @@ public sealed class CoreSpec
         {
             return ParseCore(btf, typeId, accessString, kind);
         }
-        catch (CoreRelocationException e)
+        catch (BpfCoreRelocationException e)
         {
-            throw new CoreRelocationException(e.Kind, e.Errno,
+            throw new BpfCoreRelocationException(e.Kind, e.LibbpfErrno,
                 $"parsing [{typeId}] {CoreNames.DescribeType(btf, typeId)} + {accessString} failed: {e.Message}", e);
         }
     }
@@ -131,7 +131,7 @@ public sealed class CoreSpec
             error = null;
             return true;
         }
-        catch (CoreRelocationException e)
+        catch (BpfCoreRelocationException e)
         {
             spec = null;
             error = e.Message;
@@ -139,15 +139,15 @@ public sealed class CoreSpec
         }
     }
 
-    private static CoreRelocationException Invalid(string why) =>
-        new CoreRelocationException(CoreErrorKind.InvalidAccessString, CoreRelocationException.EINVAL, why);
+    private static BpfCoreRelocationException Invalid(string why) =>
+        new BpfCoreRelocationException(CoreErrorKind.InvalidAccessString, BpfCoreRelocationException.EINVAL, why);
 
     private static CoreSpec ParseCore(BtfSpec btf, int typeId, string accessString, CoreReloKind kind)
     {
         if ((uint)kind > (uint)CoreReloKind.TypeMatches)
-            throw new CoreRelocationException(CoreErrorKind.UnsupportedRelocation, CoreRelocationException.EINVAL, $"unknown relocation kind {(uint)kind}");
+            throw new BpfCoreRelocationException(CoreErrorKind.UnsupportedRelocation, BpfCoreRelocationException.EINVAL, $"unknown relocation kind {(uint)kind}");
         if (!btf.IsValidId(typeId))
-            throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"type id {typeId} does not exist");
+            throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"type id {typeId} does not exist");
         if (accessString.Length == 0)
             throw Invalid("the access string is empty");
         if (accessString[0] == ':')
@@ -176,14 +176,14 @@ public sealed class CoreSpec
             if (value > int.MaxValue)
                 throw Invalid($"index {value} at position {pos} is too large");
             if (spec._raw.Count == MaxLength)
-                throw new CoreRelocationException(CoreErrorKind.AccessTooDeep, CoreRelocationException.E2BIG, $"more than {MaxLength} accessors");
+                throw new BpfCoreRelocationException(CoreErrorKind.AccessTooDeep, BpfCoreRelocationException.E2BIG, $"more than {MaxLength} accessors");
             spec._raw.Add((int)value);
         }
         if (spec._raw.Count == 0)
             throw Invalid("no accessors");
 
         if (!btf.TrySkipModsAndTypedefs(typeId, out int id))
-            throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"type [{typeId}] is a cycle of modifiers/typedefs");
+            throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"type [{typeId}] is a cycle of modifiers/typedefs");
 
         int accessIdx = spec._raw[0];
         spec._accessors.Add(new CoreAccessor(id, accessIdx, null));
@@ -205,13 +205,13 @@ public sealed class CoreSpec
 
         long sz = btf.LibbpfResolveSize(id);
         if (sz < 0)
-            throw new CoreRelocationException(CoreErrorKind.InvalidType, (int)sz, $"type [{id}] ({CoreNames.DescribeType(btf, id)}) has no size");
+            throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, (int)sz, $"type [{id}] ({CoreNames.DescribeType(btf, id)}) has no size");
         spec.BitOffset = unchecked((uint)(accessIdx * sz * 8));
 
         for (int i = 1; i < spec._raw.Count; i++)
         {
             if (!btf.TrySkipModsAndTypedefs(id, out id))
-                throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, "a cycle of modifiers/typedefs");
+                throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, "a cycle of modifiers/typedefs");
             accessIdx = spec._raw[i];
             var k = btf.GetKind(id);
             if (k == BtfKind.Struct || k == BtfKind.Union)
@@ -234,14 +234,14 @@ public sealed class CoreSpec
             {
                 btf.GetArrayInfo(id, out int elem, out uint nelems);
                 if (!btf.TrySkipModsAndTypedefs(elem, out id))
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, "a cycle of modifiers/typedefs");
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, "a cycle of modifiers/typedefs");
                 bool flex = IsFlexibleArray(btf, spec._accessors[spec._accessors.Count - 1], nelems);
                 if (!flex && (uint)accessIdx >= nelems)
                     throw Invalid($"array index {accessIdx} (at position {i}) is out of range: the array has {nelems} elements");
                 spec._accessors.Add(new CoreAccessor(id, accessIdx, null));
                 sz = btf.LibbpfResolveSize(id);
                 if (sz < 0)
-                    throw new CoreRelocationException(CoreErrorKind.InvalidType, (int)sz, $"array element type [{id}] ({CoreNames.DescribeType(btf, id)}) has no size");
+                    throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, (int)sz, $"array element type [{id}] ({CoreNames.DescribeType(btf, id)}) has no size");
                 spec.BitOffset = unchecked(spec.BitOffset + (uint)(accessIdx * sz * 8));
             }
             else

@@ -166,10 +166,10 @@ public sealed class CoreCandidateCache
         if (localBtf is null) throw new ArgumentNullException(nameof(localBtf));
         if (targets is null) throw new ArgumentNullException(nameof(targets));
         if (!localBtf.IsValidId(localTypeId))
-            throw new CoreRelocationException(CoreErrorKind.InvalidType, CoreRelocationException.EINVAL, $"target candidate search failed: local type id {localTypeId} does not exist");
+            throw new BpfCoreRelocationException(CoreErrorKind.InvalidType, BpfCoreRelocationException.EINVAL, $"target candidate search failed: local type id {localTypeId} does not exist");
         var name = localBtf.GetNameBytes(localTypeId);
         if (name.IsEmpty)
-            throw new CoreRelocationException(CoreErrorKind.AnonymousType, CoreRelocationException.EINVAL,
+            throw new BpfCoreRelocationException(CoreErrorKind.AnonymousType, BpfCoreRelocationException.EINVAL,
                 $"target candidate search failed for [{localTypeId}] {CoreNames.DescribeType(localBtf, localTypeId)}: CO-RE cannot look up anonymous types");
         var essential = name.Slice(0, BtfSpec.EssentialNameLength(name));
         var localKind = localBtf.GetKind(localTypeId);

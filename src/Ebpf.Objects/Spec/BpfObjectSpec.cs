@@ -147,7 +147,16 @@ public sealed partial class BpfObjectSpec
     /// <summary>Parses an object. <paramref name="name"/> is the object name (see <see cref="ObjectNameFromPath"/>); "obj" when null.</summary>
     public static BpfObjectSpec Parse(ReadOnlyMemory<byte> data, string? name = null, CancellationToken cancellationToken = default)
     {
-        var elf = ElfFile.Parse(data);
-        return new Parser(elf, string.IsNullOrEmpty(name) ? "obj" : name!, cancellationToken).Run();
+        string objectName = string.IsNullOrEmpty(name) ? "obj" : name!;
+        try
+        {
+            var elf = ElfFile.Parse(data);
+            return new Parser(elf, objectName, cancellationToken).Run();
+        }
+        catch (BpfException e)
+        {
+            e.About(objectName: objectName);
+            throw;
+        }
     }
 }

@@ -12,52 +12,65 @@ internal sealed unsafe partial class ObjectLoader
 {
     private void CreateMaps()
     {
-        var btfFd = _obj.BtfHandle;
         foreach (var map in _obj.Maps)
         {
             if (map.IsLoaded || !map.AutoCreate)
                 continue;
-            var spec = map.Spec!;
-            if (spec.Pinning == MapPinning.ByName && TryReusePinned(map))
-                continue;
-
-            BpfHandle? inner = null;
             try
             {
-                if (spec.InnerMap != null)
-                    inner = CreateInnerTemplate(map, spec.InnerMap, btfFd);
-                var h = CreateMap(map, spec, btfFd, inner);
-                var info = new MapInfo();
-                try
-                {
-                    BpfSys.GetInfo(_sys, h, ref info);
-                }
-                catch
-                {
-                    h.Dispose(); // not yet owned by the map: ReleaseKernelObjects would not close it
-                    throw;
-                }
-                map.SetHandle(h, info.Id);
-                map.SetMaxEntriesInternal(info.MaxEntries);
-                _log.LogDebug("map '{Map}': created ({Type}, key {Key} B, value {Value} B, max_entries {Max}, flags 0x{Flags:x}), id {Id}",
-                    map.Name, map.Type, map.KeySize, map.ValueSize, map.MaxEntries, map.Flags, info.Id);
+                CreateOrReuse(map);
             }
-            finally
+            catch (BpfException e)
             {
-                inner?.Dispose();
-            }
-
-            if (spec.IsInternal)
-                PopulateDataSection(map);
-            if (spec.Pinning == MapPinning.ByName)
-            {
-                string path = PinPathFor(map);
-                BpfSys.ObjPin(_sys, map.Handle, path);
-                map.SetPinPath(path);
-                _log.LogDebug("map '{Map}': pinned at {Path}", map.Name, path);
+                e.About(mapName: map.Name);
+                throw;
             }
         }
         FillMapInMapSlots();
+    }
+
+    private void CreateOrReuse(BpfMap map)
+    {
+        var btfFd = _obj.BtfHandle;
+        var spec = map.Spec!;
+        if (spec.Pinning == MapPinning.ByName && TryReusePinned(map))
+            return;
+
+        BpfHandle? inner = null;
+        try
+        {
+            if (spec.InnerMap != null)
+                inner = CreateInnerTemplate(map, spec.InnerMap, btfFd);
+            var h = CreateMap(map, spec, btfFd, inner);
+            var info = new MapInfo();
+            try
+            {
+                BpfSys.GetInfo(_sys, h, ref info);
+            }
+            catch
+            {
+                h.Dispose(); // not yet owned by the map: ReleaseKernelObjects would not close it
+                throw;
+            }
+            map.SetHandle(h, info.Id);
+            map.SetMaxEntriesInternal(info.MaxEntries);
+            _log.LogDebug("map '{Map}': created ({Type}, key {Key} B, value {Value} B, max_entries {Max}, flags 0x{Flags:x}), id {Id}",
+                map.Name, map.Type, map.KeySize, map.ValueSize, map.MaxEntries, map.Flags, info.Id);
+        }
+        finally
+        {
+            inner?.Dispose();
+        }
+
+        if (spec.IsInternal)
+            PopulateDataSection(map);
+        if (spec.Pinning == MapPinning.ByName)
+        {
+            string path = PinPathFor(map);
+            BpfSys.ObjPin(_sys, map.Handle, path);
+            map.SetPinPath(path);
+            _log.LogDebug("map '{Map}': pinned at {Path}", map.Name, path);
+        }
     }
 
     private BpfHandle CreateInnerTemplate(BpfMap outer, MapSpec inner, BpfHandle? btf)

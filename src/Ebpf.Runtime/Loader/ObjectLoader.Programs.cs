@@ -22,7 +22,15 @@ internal sealed unsafe partial class ObjectLoader
                 _log.LogDebug("prog '{Program}': not loaded (autoload off)", p.Name);
                 continue;
             }
-            LoadProgram(p, p.Spec);
+            try
+            {
+                LoadProgram(p, p.Spec);
+            }
+            catch (BpfException e)
+            {
+                e.About(programName: p.Name);
+                throw;
+            }
         }
     }
 
@@ -184,7 +192,8 @@ internal sealed unsafe partial class ObjectLoader
             {
                 var failed = FindPoisonedRelocation(linked, insn);
                 if (failed != null)
-                    return new BpfCoreRelocationException(p.Name, $"prog '{p.Name}': the verifier reached instruction #{insn}, whose {DescribeFailedRelocation(failed)}");
+                    return new BpfCoreRelocationException(p.Name, BpfCoreAccess.From(failed), $"prog '{p.Name}': the verifier reached instruction #{insn}, whose {DescribeFailedRelocation(failed)}",
+                        VerifierRefusal(p, errno, log));
             }
             else if (imm >= BpfOpCodes.PoisonKfuncCallBase && imm < BpfOpCodes.PoisonKfuncCallBase + _spec.Externs.Count)
             {
@@ -197,11 +206,12 @@ internal sealed unsafe partial class ObjectLoader
                 $"this process is privileged, so the kernel itself refuses {p.Type} programs: it was built without BPF trampolines (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS){(p.Type == BpfProgramType.Lsm ? ", or without CONFIG_BPF_LSM / \"bpf\" in the lsm= boot parameter" : string.Empty)}, or kernel lockdown forbids them; use a kprobe or tracepoint instead on this kernel");
         if (log.Length == 0)
             return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type})", _features.PermissionAdvice(BpfCommand.ProgLoad, errno));
-        string last = LastLogLine(log);
-        string msg = $"prog '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\")): the verifier rejected it ({Errno.Name(errno)}): {last}. The full verifier log is in VerifierLog ({log.Length} characters).";
-        var ex = new BpfVerifierException(p.Name, errno, log, msg);
-        return ex;
+        return VerifierRefusal(p, errno, log);
     }
+
+    private static BpfVerifierException VerifierRefusal(BpfProgram p, int errno, string log) =>
+        new BpfVerifierException(p.Name, errno, log,
+            $"prog '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\")): the verifier rejected it ({Errno.Name(errno)}): {LastLogLine(log)}. The full verifier log is in VerifierLog ({log.Length} characters).");
 
     private static string LastLogLine(string log)
     {

@@ -79,8 +79,9 @@ internal sealed unsafe partial class ObjectLoader
             foreach (var ops in _obj.StructOps)
                 ops.WriteProgramDescriptors();
         }
-        catch
+        catch (Exception e)
         {
+            (e as BpfException)?.About(objectName: _spec.Name);
             _obj.ReleaseKernelObjects();
             throw;
         }
@@ -141,9 +142,9 @@ internal sealed unsafe partial class ObjectLoader
                 {
                     r = CoreRelocator.Apply(insns, f.SectionInstruction, f.SectionName, f.Name, one, _spec.Btf, _coreCache);
                 }
-                catch (Ebpf.Core.CoreRelocationException e)
+                catch (BpfCoreRelocationException e)
                 {
-                    throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': CO-RE relocation against {_coreCache.Targets.Label} failed: {e.Message}", e);
+                    throw new BpfCoreRelocationException(f.Name, null, $"prog '{f.Name}': CO-RE relocation against {_coreCache.Targets.Label} failed: {e.Message}", e);
                 }
                 if (!results.TryGetValue(f, out var list))
                     results[f] = list = new List<CoreRelocationResult>();
@@ -160,12 +161,14 @@ internal sealed unsafe partial class ObjectLoader
     {
         string target = _coreCache?.Targets.Label ?? "the kernel";
         if (r.IsFatal)
-            throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': CO-RE relocation #{r.RecordIndex} ({r.Kind.ToShortName()} {r.LocalTypeName} {r.FieldPath ?? r.AccessString}) against {target} failed: {r.Error}");
+            throw new BpfCoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidRecord, r.Errno ?? BpfCoreRelocationException.EINVAL,
+                $"prog '{f.Name}': CO-RE relocation #{r.RecordIndex} ({r.Kind.ToShortName()} {r.LocalTypeName} {r.FieldPath ?? r.AccessString}) against {target} failed: {r.Error}")
+                .About(programName: f.Name, coreAccess: BpfCoreAccess.From(r));
         if (r.Poisoned)
         {
             _log.LogDebug("prog '{Program}': relo #{Relo}: {Kind} {Type} {Spec}: POISONED: {Error}", f.Name, r.RecordIndex, r.Kind.ToShortName(), r.LocalTypeName, r.FieldPath ?? r.AccessString, r.Error);
             if (_options.StrictCoreRelocations)
-                throw new BpfCoreRelocationException(f.Name, $"prog '{f.Name}': {DescribeFailedRelocation(r)}");
+                throw new BpfCoreRelocationException(f.Name, BpfCoreAccess.From(r), $"prog '{f.Name}': {DescribeFailedRelocation(r)}");
         }
         else
         {

@@ -429,6 +429,6 @@ public abstract class BpfMapWrapper
         string where = done >= count
             ? $" (the kernel refused the whole batch of {count} before applying any element)"
             : $" (at element {done} of {count}; the elements before it were applied)";
-        return new BpfSyscallException(cmd.ToKernelName(), cmd, -negativeErrno, inner.Message + where);
+        return new BpfSyscallException(cmd.ToKernelName(), cmd, -negativeErrno, inner.Message + where).About(objectName: _map.Object?.Name, mapName: _map.Name);
     }
 }

@@ -15,7 +15,7 @@ namespace Ebpf.Fuzz;
 /// <summary>
 /// The fuzz targets of the object layer: each takes untrusted bytes and drives one reader (and everything built on
 /// it) the way the generator and the loader do. The only exceptions a target may let escape are the typed format
-/// exceptions (<see cref="BpfFormatException"/> and its subclasses) and <see cref="CoreRelocationException"/>;
+/// exceptions (<see cref="BpfFormatException"/> and its subclasses) and <see cref="BpfCoreRelocationException"/>;
 /// anything else is a bug. Shared by the AFL++ harness (tests/Ebpf.Fuzz) and the regression and mutation tests
 /// (tests/Ebpf.Objects.Tests), which compile this file in.
 /// </summary>
@@ -36,7 +36,7 @@ public static class ObjectFuzzTargets
     public static readonly IReadOnlyList<string> All = new[] { Object, Btf, BtfExt, Core };
 
     /// <summary>True for the exceptions a target is allowed to throw on bad input.</summary>
-    public static bool IsExpected(Exception e) => e is BpfFormatException || e is CoreRelocationException;
+    public static bool IsExpected(Exception e) => e is BpfFormatException || e is BpfCoreRelocationException;
 
     /// <summary>Runs one target on one input.</summary>
     public static void Run(string target, byte[] data)

@@ -162,9 +162,9 @@ public class CoreFieldTests
     public void BitfieldThatNoEightByteLoadCoversIsAnError()
     {
         // Locally big:40 at bit 192 fits an 8-byte load; in the target it starts at bit 348 and would need bytes 43..48.
-        var e = Assert.Throws<CoreRelocationException>(() => R("0:6", LShift));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => R("0:6", LShift));
         Assert.Equal(CoreErrorKind.BitfieldTooWide, e.Kind);
-        Assert.Equal(-7, e.Errno);
+        Assert.Equal(Errno.E2BIG, e.Errno);
         Assert.Contains("can't be satisfied for bitfield", e.Message);
         // At bit 320 it fits: byte_off 40, byte_sz 8, lshift 64 - 40 = 24.
         var ok = R("0:6", LShift, wideBig: false);
@@ -340,7 +340,7 @@ public class CoreFieldTests
         tb.AddStruct("task_struct", 8, new BtfBuilder.Member("pid", ti, 128));
         tb.AddStruct("task_struct", 16, new BtfBuilder.Member("pid", ti, 192));
         var target = BtfSpec.Parse(tb.Build());
-        var e = Assert.Throws<CoreRelocationException>(() => Resolve(local, lt, "0:0", Off, target));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => Resolve(local, lt, "0:0", Off, target));
         Assert.Equal(CoreErrorKind.Ambiguous, e.Kind);
         Assert.StartsWith("field offset ambiguity: 192 != 128", e.Message);
     }
@@ -356,7 +356,7 @@ public class CoreFieldTests
         tb.AddStruct("task_struct", 16, new BtfBuilder.Member("pid", tl, 0));
         var target = BtfSpec.Parse(tb.Build());
         Assert.Equal(0UL, Resolve(local, lt, "0:0", Off, target).TargetValue);
-        var e = Assert.Throws<CoreRelocationException>(() => Resolve(local, lt, "0:0", Size, target));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => Resolve(local, lt, "0:0", Size, target));
         Assert.StartsWith("relocation decision ambiguity: success 8 != success 4", e.Message);
     }
 
@@ -375,7 +375,7 @@ public class CoreFieldTests
         var target = BtfSpec.Parse(tb.Build());
 
         var fresh = new CoreCandidateCache(new CoreTargets(target, "k"));
-        Assert.Throws<CoreRelocationException>(() => CoreResolver.Resolve(local, lt, "0:0", Off, fresh));
+        Assert.Throws<BpfCoreRelocationException>(() => CoreResolver.Resolve(local, lt, "0:0", Off, fresh));
         Assert.Equal(new[] { a, b }, fresh.GetCandidates(local, lt).Select(c => c.TypeId));
 
         var cache = new CoreCandidateCache(new CoreTargets(target, "k"));
@@ -445,7 +445,7 @@ public class CoreFieldTests
         tb.AddInt("int", 4, BtfIntEncoding.Signed);
         tb.AddStruct("s", 4, new BtfBuilder.Member("", 2, 0)); // id 2: itself
         var target = BtfSpec.Parse(tb.Build());
-        var e = Assert.Throws<CoreRelocationException>(() => Resolve(local, ls, "0:0", Off, target));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => Resolve(local, ls, "0:0", Off, target));
         Assert.Equal(CoreErrorKind.AccessTooDeep, e.Kind);
         Assert.StartsWith("error matching candidate #0 [2] struct s in vmlinux: ", e.Message);
     }

@@ -71,7 +71,7 @@ public class CoreRelocatorTests
         var first = report.Results.First(r => r.IsFatal);
         Assert.Equal(".text", first.Section);
         Assert.Equal("unexpected insn #3 (ALU/ALU64) value: got 1269, exp 1268 -> 2420", first.Error);
-        var e = Assert.Throws<CoreRelocationException>(() => report.ThrowIfFatal());
+        var e = Assert.Throws<BpfCoreRelocationException>(() => report.ThrowIfFatal());
         Assert.Equal("prog 'global_read_tgid': relo #0: unexpected insn #3 (ALU/ALU64) value: got 1269, exp 1268 -> 2420 (target vmlinux 6.1.0-56-amd64)", e.Message);
         Assert.Contains("error: unexpected insn", first.ToString());
     }

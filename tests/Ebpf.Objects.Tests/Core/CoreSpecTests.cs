@@ -95,9 +95,9 @@ public class CoreSpecTests
         var spec = CoreSpec.Parse(btf, sample, "0:5:1000", CoreReloKind.FieldByteOffset);
         Assert.Equal((100u + 1000) * 8, spec.BitOffset);
         // A fixed-size array is.
-        var e = Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, sample, "0:3:4", CoreReloKind.FieldByteOffset));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, sample, "0:3:4", CoreReloKind.FieldByteOffset));
         Assert.Equal(CoreErrorKind.InvalidAccessString, e.Kind);
-        Assert.Equal(-22, e.Errno);
+        Assert.Equal(Errno.EINVAL, e.Errno);
         Assert.Contains("array index 4", e.Message);
         Assert.StartsWith($"parsing [{sample}] struct sample + 0:3:4 failed: ", e.Message);
     }
@@ -142,8 +142,8 @@ public class CoreSpecTests
     public void GarbageAccessStringsAreRejected(string access, string why)
     {
         var btf = Sample(out int sample, out _, out _, out _, out _);
-        var e = Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, sample, access, CoreReloKind.FieldByteOffset));
-        Assert.Equal(-22, e.Errno);
+        var e = Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, sample, access, CoreReloKind.FieldByteOffset));
+        Assert.Equal(Errno.EINVAL, e.Errno);
         Assert.Contains(why, e.Message);
         Assert.False(CoreSpec.TryParse(btf, sample, access, CoreReloKind.FieldByteOffset, out var spec, out var error));
         Assert.Null(spec);
@@ -162,13 +162,13 @@ public class CoreSpecTests
     public void KindSpecificRulesAreEnforced()
     {
         var btf = Sample(out int sample, out _, out int e, out _, out int i32);
-        Assert.Contains("access string \"0\"", Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, sample, "0:1", CoreReloKind.TypeExists)).Message);
-        Assert.Contains("needs an enum", Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, sample, "0", CoreReloKind.EnumValueExists)).Message);
-        Assert.Contains("single enumerator", Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, e, "0:1", CoreReloKind.EnumValueValue)).Message);
-        Assert.Contains("out of range", Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, e, "2", CoreReloKind.EnumValueValue)).Message);
+        Assert.Contains("access string \"0\"", Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, sample, "0:1", CoreReloKind.TypeExists)).Message);
+        Assert.Contains("needs an enum", Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, sample, "0", CoreReloKind.EnumValueExists)).Message);
+        Assert.Contains("single enumerator", Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, e, "0:1", CoreReloKind.EnumValueValue)).Message);
+        Assert.Contains("out of range", Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, e, "2", CoreReloKind.EnumValueValue)).Message);
         // Field access on void has no size.
-        Assert.Equal(CoreErrorKind.InvalidType, Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, 0, "0:0", CoreReloKind.FieldByteOffset)).Kind);
-        Assert.Equal(CoreErrorKind.InvalidType, Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, 999, "0", CoreReloKind.TypeExists)).Kind);
+        Assert.Equal(CoreErrorKind.InvalidType, Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, 0, "0:0", CoreReloKind.FieldByteOffset)).Kind);
+        Assert.Equal(CoreErrorKind.InvalidType, Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, 999, "0", CoreReloKind.TypeExists)).Kind);
         // A plain int root is fine for "0" but cannot be walked into.
         Assert.Single(CoreSpec.Parse(btf, i32, "0", CoreReloKind.FieldByteSize).Accessors);
     }
@@ -178,9 +178,9 @@ public class CoreSpecTests
     {
         var btf = Sample(out int sample, out _, out _, out _, out _);
         string access = string.Join(":", Enumerable.Repeat("0", 65));
-        var e = Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, sample, access, CoreReloKind.FieldByteOffset));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, sample, access, CoreReloKind.FieldByteOffset));
         Assert.Equal(CoreErrorKind.AccessTooDeep, e.Kind);
-        Assert.Equal(-7, e.Errno);
+        Assert.Equal(Errno.E2BIG, e.Errno);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public class CoreSpecTests
         int a = b.AddTypedef("a", 2); // -> b
         b.AddTypedef("b", a);          // -> a
         var btf = BtfSpec.Parse(b.Build());
-        var e = Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, a, "0:0", CoreReloKind.FieldByteOffset));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, a, "0:0", CoreReloKind.FieldByteOffset));
         Assert.Equal(CoreErrorKind.InvalidType, e.Kind);
         Assert.Contains("cycle", e.Message);
     }
@@ -204,7 +204,7 @@ public class CoreSpecTests
         Assert.Equal(2, arr);
         int s = b.AddStruct("s", 8, new BtfBuilder.Member("a", arr, 0));
         var btf = BtfSpec.Parse(b.Build());
-        var e = Assert.Throws<CoreRelocationException>(() => CoreSpec.Parse(btf, s, "0:0:1", CoreReloKind.FieldByteSize));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => CoreSpec.Parse(btf, s, "0:0:1", CoreReloKind.FieldByteSize));
         Assert.Equal(CoreErrorKind.InvalidType, e.Kind);
     }
 }

@@ -86,7 +86,7 @@ public class CoreTypeTests
         var (local, target) = p.Build();
         foreach (var (id, kind, access) in new[] { (ptr, CoreReloKind.TypeIdTarget, "0"), (anon, CoreReloKind.FieldByteOffset, "0:0"), (0, CoreReloKind.TypeExists, "0") })
         {
-            var e = Assert.Throws<CoreRelocationException>(() => Resolve(local, id, access, kind, target));
+            var e = Assert.Throws<BpfCoreRelocationException>(() => Resolve(local, id, access, kind, target));
             Assert.Equal(CoreErrorKind.AnonymousType, e.Kind);
             Assert.Contains("target candidate search failed", e.Message);
         }
@@ -131,10 +131,10 @@ public class CoreTypeTests
         int lroot = p.L.AddTypedef("deep_t", l);
         p.T.AddTypedef("deep_t", t);
         var (local, target) = p.Build();
-        var e = Assert.Throws<CoreRelocationException>(() => R(local, lroot, CoreReloKind.TypeExists, target));
+        var e = Assert.Throws<BpfCoreRelocationException>(() => R(local, lroot, CoreReloKind.TypeExists, target));
         Assert.Equal(CoreErrorKind.CandidateMatchFailed, e.Kind);
         Assert.Contains("deeper than 32", e.Message);
-        Assert.Throws<CoreRelocationException>(() => R(local, lroot, CoreReloKind.TypeMatches, target));
+        Assert.Throws<BpfCoreRelocationException>(() => R(local, lroot, CoreReloKind.TypeMatches, target));
     }
 
     [Fact]

@@ -180,7 +180,7 @@ public class AdversarialInputTests
                         {
                             CoreRelocator.Apply(insns, 0, "sec", "prog", new[] { rec }, spec, new CoreCandidateCache(targets));
                         }
-                        catch (CoreRelocationException)
+                        catch (BpfCoreRelocationException)
                         {
                         }
                     }

@@ -28,6 +28,9 @@ internal sealed unsafe class FaultInjectingSyscalls : Syscalls
     /// <summary>Position (0-based, among counted calls) of the call to fail; -1 for none.</summary>
     public int FailAt { get; set; } = -1;
 
+    /// <summary>When set, every call with this name ("bpf(BPF_MAP_CREATE)") fails too, retries and fallbacks included.</summary>
+    public string? FailEvery { get; set; }
+
     /// <summary>The errno the failing call returns.</summary>
     public int FailErrno { get; set; }
 
@@ -65,7 +68,15 @@ internal sealed unsafe class FaultInjectingSyscalls : Syscalls
             FailAt = failAt;
             FailErrno = errno;
             FailedCall = null;
+            FailEvery = null;
         }
+    }
+
+    /// <summary>Forgets the recorded calls and makes every call named <paramref name="call"/> fail with <paramref name="errno"/>.</summary>
+    public void ResetFailingEvery(string call, int errno)
+    {
+        Reset(-1, errno);
+        lock (_sync) FailEvery = call;
     }
 
     /// <summary>True when this call is the one to fail (and records it).</summary>
@@ -74,7 +85,7 @@ internal sealed unsafe class FaultInjectingSyscalls : Syscalls
         lock (_sync)
         {
             _calls.Add(what);
-            if (_count++ == FailAt)
+            if (_count++ == FailAt || what == FailEvery)
             {
                 FailedCall = what;
                 return true;

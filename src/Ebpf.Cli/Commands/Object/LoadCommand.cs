@@ -250,14 +250,6 @@ internal static class LoadCommand
                 {
                     failure = e;
                 }
-                catch (BpfFormatException e)
-                {
-                    failure = e;
-                }
-                catch (Ebpf.Core.CoreRelocationException e)
-                {
-                    failure = e;
-                }
                 catch (IOException e)
                 {
                     failure = e;
@@ -332,7 +324,7 @@ internal static class LoadCommand
         string? named = failure switch
         {
             BpfVerifierException v => v.ProgramName,
-            BpfCoreRelocationException c => c.Program,
+            BpfCoreRelocationException c => c.ProgramName,
             _ => null,
         };
         if (named != null)
