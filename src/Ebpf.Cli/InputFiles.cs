@@ -7,10 +7,7 @@ namespace Ebpf.Cli;
 /// <summary>Reads the files the commands take: whole-file reads, gzip decompressed transparently.</summary>
 internal static class InputFiles
 {
-    /// <summary>The kernel's own BTF.</summary>
-    public const string KernelBtf = "/sys/kernel/btf/vmlinux";
-
-    /// <summary>Reads a file; <c>.gz</c> files (or any file with the gzip magic) are decompressed.</summary>
+    /// <summary>Reads a file; gzip-compressed content (the gzip magic, whatever the name) is decompressed.</summary>
     public static byte[] ReadBytes(string path)
     {
         byte[] data;
@@ -30,22 +27,14 @@ internal static class InputFiles
         {
             throw new CliException($"{path}: cannot read: {e.Message}");
         }
-        if (Gzip.IsGzip(data))
+        try
         {
-            try
-            {
-                data = Gzip.Decompress(data);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new CliException($"{path}: corrupt gzip data: {e.Message}");
-            }
+            return Gzip.IsGzip(data) ? Gzip.Decompress(data) : data;
         }
-        else if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        catch (BpfFormatException e)
         {
-            throw new CliException($"{path}: not gzip-compressed (no gzip magic) despite the .gz name");
+            throw new CliException($"{path}: {e.Message}");
         }
-        return data;
     }
 
     /// <summary>Loads BTF from raw BTF or an ELF object's .BTF section, split on <paramref name="baseSpec"/> when given.</summary>

@@ -69,7 +69,7 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
         // Kernel BTF for the CO-RE pre-flight: each file parsed once, then shared by every object.
         var kernels = files
             .Where(static f => f.Kind == FileKind.KernelBtf)
-            .Select(static (f, ct) => KernelBtf.Parse(f.KernelLabel!, f.KernelContent!, ct))
+            .Select(static (f, ct) => KernelBtfInput.Parse(f.KernelLabel!, f.KernelContent!, ct))
             .WithTrackingName(TrackingNames.KernelBtf)
             .Collect()
             .Select(static (arr, ct) => Sort(arr))
@@ -253,9 +253,9 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
         return result with { Model = result.Model with { Variants = ImmutableEquatableArray.Create(new ArchitectureVariant(architecture, input.ResourceName)) } };
     }
 
-    private static ImmutableEquatableArray<KernelBtf> Sort(ImmutableArray<KernelBtf> kernels)
+    private static ImmutableEquatableArray<KernelBtfInput> Sort(ImmutableArray<KernelBtfInput> kernels)
     {
-        var list = new List<KernelBtf>(kernels);
+        var list = new List<KernelBtfInput>(kernels);
         list.Sort(static (a, b) => string.CompareOrdinal(a.Label, b.Label));
         return list.ToImmutableEquatableArray();
     }

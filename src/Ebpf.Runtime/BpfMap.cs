@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using Ebpf.Kernel;
-using Ebpf.Loader;
 using Ebpf.Objects;
 
 namespace Ebpf;

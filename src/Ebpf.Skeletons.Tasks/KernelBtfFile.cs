@@ -39,7 +39,7 @@ internal static class KernelBtfFile
                 data = ms.ToArray();
             }
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or FormatException)
+        catch (Exception e) when (e is BpfFormatException or InvalidDataException or IOException or NotSupportedException or FormatException)
         {
             throw new InvalidDataException($"cannot decompress: {e.Message}", e);
         }

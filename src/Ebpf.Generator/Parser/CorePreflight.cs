@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Threading;
 using Ebpf.Btf;
 using Ebpf.Core;
@@ -9,10 +8,14 @@ using Ebpf.Objects;
 
 namespace Ebpf.Generator.Parser;
 
-/// <summary>A kernel BTF listed for the CO-RE pre-flight, parsed once (its own pipeline step).</summary>
-internal sealed class KernelBtf : IEquatable<KernelBtf>
+/// <summary>
+/// A <c>BpfKernelBtf</c> item: one kernel's BTF listed for the CO-RE pre-flight, parsed once (its own pipeline step).
+/// The running kernel's BTF is the runtime's business (<c>Ebpf.Kernel.KernelBtf</c>); both read BTF files through the
+/// object layer's <see cref="BtfSource"/> (raw, ELF or gzip-compressed).
+/// </summary>
+internal sealed class KernelBtfInput : IEquatable<KernelBtfInput>
 {
-    public KernelBtf(string label, EquatableBytes content, BtfSpec? spec, string? error)
+    public KernelBtfInput(string label, EquatableBytes content, BtfSpec? spec, string? error)
     {
         Label = label;
         Content = content;
@@ -28,29 +31,23 @@ internal sealed class KernelBtf : IEquatable<KernelBtf>
     public string? Error { get; }
 
     /// <summary>Reads raw or gzip-compressed BTF (or an ELF with .BTF).</summary>
-    public static KernelBtf Parse(string label, EquatableBytes content, CancellationToken ct)
+    public static KernelBtfInput Parse(string label, EquatableBytes content, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         try
         {
-            byte[] data = Gzip.DecompressIfGzip(content.GetArrayUnsafe());
-            ct.ThrowIfCancellationRequested();
-            return new KernelBtf(label, content, BtfSource.Parse(data), null);
+            return new KernelBtfInput(label, content, BtfSource.Parse(content.GetArrayUnsafe()), null);
         }
         catch (BpfFormatException e)
         {
-            return new KernelBtf(label, content, null, e.Message);
-        }
-        catch (InvalidDataException e)
-        {
-            return new KernelBtf(label, content, null, "corrupt gzip data: " + e.Message);
+            return new KernelBtfInput(label, content, null, e.Message);
         }
     }
 
     // Equality by content: the parsed spec follows from it.
-    public bool Equals(KernelBtf? other) => other is not null && other.Label == Label && other.Content.Equals(Content);
+    public bool Equals(KernelBtfInput? other) => other is not null && other.Label == Label && other.Content.Equals(Content);
 
-    public override bool Equals(object? obj) => obj is KernelBtf k && Equals(k);
+    public override bool Equals(object? obj) => obj is KernelBtfInput k && Equals(k);
 
     public override int GetHashCode() => Content.GetHashCode() ^ Label.GetHashCode();
 }
@@ -62,7 +59,7 @@ internal sealed class KernelBtf : IEquatable<KernelBtf>
 internal static class CorePreflight
 {
     public static ImmutableEquatableArray<DiagnosticInfo> Check(string itemPath, string objectName, ReadOnlyMemory<byte> bytes,
-        IReadOnlyList<KernelBtf> kernels, CancellationToken ct)
+        IReadOnlyList<KernelBtfInput> kernels, CancellationToken ct)
     {
         if (kernels.Count == 0)
             return ImmutableEquatableArray<DiagnosticInfo>.Empty;

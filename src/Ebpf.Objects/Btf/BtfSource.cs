@@ -5,7 +5,8 @@ namespace Ebpf.Btf;
 
 /// <summary>
 /// Opens BTF from whatever holds it: raw BTF (/sys/kernel/btf/vmlinux, a module's BTF, a .btf file) or an ELF
-/// object with a .BTF section (a .bpf.o, a vmlinux image), as bpftool's <c>btf dump file</c> does.
+/// object with a .BTF section (a .bpf.o, a vmlinux image), as bpftool's <c>btf dump file</c> does; gzip-compressed
+/// input is decompressed first (<see cref="Gzip"/>).
 /// </summary>
 public static class BtfSource
 {
@@ -17,12 +18,14 @@ public static class BtfSource
         data.Length >= 2 && ((data[0] == 0x9f && data[1] == 0xeb) || (data[0] == 0xeb && data[1] == 0x9f));
 
     /// <summary>
-    /// Parses raw BTF, or the .BTF section of an ELF file. Errors in an ELF's .BTF section report offsets in
-    /// the file (not the section), so that they point at the bytes a hex dump of the file shows.
+    /// Parses raw BTF, or the .BTF section of an ELF file, either of them possibly gzip-compressed (the kernel's
+    /// BTF as BTFHub ships it). Errors in an ELF's .BTF section report offsets in the file (not the section), so
+    /// that they point at the bytes a hex dump of the file shows.
     /// </summary>
-    /// <exception cref="BpfFormatException">The input is neither BTF nor ELF, the ELF has no .BTF, or the BTF is malformed.</exception>
+    /// <exception cref="BpfFormatException">The input is neither BTF nor ELF, the ELF has no .BTF, the BTF is malformed, or the gzip data is corrupt.</exception>
     public static BtfSpec Parse(ReadOnlyMemory<byte> data, BtfSpec? baseSpec = null)
     {
+        data = Gzip.DecompressIfGzip(data);
         var span = data.Span;
         if (ElfFile.HasElfMagic(span))
         {

@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using Ebpf.Interop;
 using Ebpf.Kernel;
-using Ebpf.Loader;
 
 namespace Ebpf;
 

@@ -28,7 +28,7 @@ public sealed class PerfEventProgram : TypedProgram
         var links = new System.Collections.Generic.List<BpfLink>();
         try
         {
-            foreach (int cpu in Loader.KernelInfo.OnlineCpus())
+            foreach (int cpu in KernelInfo.OnlineCpus())
                 links.Add(Program.AttachPerfEventSpec(spec, pid, cpu, cookie));
         }
         catch

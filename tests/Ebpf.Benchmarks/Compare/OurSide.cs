@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using Ebpf.Kernel;
-using Ebpf.Loader;
 
 namespace Ebpf.Benchmarks.Compare;
 

@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.IO;
 using BenchmarkDotNet.Attributes;
 using Ebpf.Btf;
-using Ebpf.Loader;
+using Ebpf.Kernel;
 
 namespace Ebpf.Benchmarks.Micro;
 

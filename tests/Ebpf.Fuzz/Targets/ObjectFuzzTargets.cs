@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
 using System.Threading;
 using Ebpf.Asm;
 using Ebpf.Btf;
@@ -74,11 +73,7 @@ public static class ObjectFuzzTargets
 
     private static readonly Lazy<BtfSpec> s_kernel = new Lazy<BtfSpec>(() =>
     {
-        using var fs = File.OpenRead(Path.Combine(RepoRoot, "tests", "data", "btf", "6.1.0-56-amd64.btf.gz"));
-        using var gz = new GZipStream(fs, CompressionMode.Decompress);
-        using var ms = new MemoryStream();
-        gz.CopyTo(ms);
-        return BtfSpec.Parse(ms.ToArray());
+        return BtfSource.Parse(File.ReadAllBytes(Path.Combine(RepoRoot, "tests", "data", "btf", "6.1.0-56-amd64.btf.gz")));
     }, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly Lazy<CoreTargets> s_kernelTargets = new Lazy<CoreTargets>(() => new CoreTargets(KernelBtf, "vmlinux 6.1.0-56-amd64"));

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
 using System.Linq;
 using Ebpf.Btf;
 using Ebpf.Elf;
@@ -81,18 +80,11 @@ internal static class BtfTestData
 
     public static string Resolve(string relative) => Path.Combine(RepoRoot ?? throw new InvalidOperationException("repository root not found"), relative);
 
-    /// <summary>Reads a file, gunzipping .gz.</summary>
+    /// <summary>Reads a file, gunzipping gzip content.</summary>
     public static byte[] ReadMaybeGzip(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
-        {
-            using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-            using var ms = new MemoryStream();
-            gz.CopyTo(ms);
-            return ms.ToArray();
-        }
-        return bytes;
+        return Gzip.IsGzip(bytes) ? Gzip.Decompress(bytes) : bytes;
     }
 
     /// <summary>The running kernel's BTF, or a skip.</summary>

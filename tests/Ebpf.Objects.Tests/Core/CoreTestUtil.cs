@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
 using Ebpf.Asm;
 using Ebpf.Btf;
 using Ebpf.Core;
@@ -82,11 +81,7 @@ internal static class CoreTestUtil
         {
             if (TargetCache.TryGetValue(gzPath, out var t))
                 return t;
-            using var input = File.OpenRead(gzPath);
-            using var gz = new GZipStream(input, CompressionMode.Decompress);
-            using var ms = new MemoryStream();
-            gz.CopyTo(ms);
-            var spec = BtfSpec.Parse(ms.ToArray());
+            var spec = BtfSource.Parse(File.ReadAllBytes(gzPath));
             string name = Path.GetFileName(gzPath);
             name = name.Substring(0, name.Length - ".btf.gz".Length);
             t = new CoreTargets(spec, "vmlinux " + name);

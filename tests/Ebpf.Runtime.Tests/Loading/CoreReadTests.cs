@@ -2,7 +2,7 @@ using System;
 using System.Linq;
 using System.Runtime.InteropServices;
 using Ebpf.Btf;
-using Ebpf.Loader;
+using Ebpf.Kernel;
 using Ebpf.Tests;
 using Xunit;
 

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using Ebpf.Loader;
+using Ebpf.Kernel;
 using Ebpf.Tests;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using System.IO.Compression;
-using Ebpf.Loader;
+using Ebpf.Kernel;
 using Ebpf.Tests;
 using Xunit;
 

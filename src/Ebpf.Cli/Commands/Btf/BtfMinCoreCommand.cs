@@ -52,7 +52,7 @@ internal static class BtfMinCoreCommand
             var inputs = new List<(string Path, string Release)>();
             foreach (var path in parse.GetValue(kernels)!)
             {
-                string? release = path == InputFiles.KernelBtf ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : KernelBtfNames.ReleaseFromFileName(path);
+                string? release = path == Ebpf.Kernel.KernelBtf.VmlinuxPath ? Ebpf.Kernel.KernelInfo.Release : KernelBtfNames.ReleaseFromFileName(path);
                 if (release == null)
                     throw new CliException($"{path}: cannot tell the kernel release from the file name: name it RELEASE.btf or RELEASE.btf.gz after the kernel's `uname -r` (e.g. 6.1.0-56-amd64.btf.gz)");
                 if (releases.TryGetValue(release, out var other))

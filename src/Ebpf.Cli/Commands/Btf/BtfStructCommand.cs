@@ -16,7 +16,7 @@ internal static class BtfStructCommand
         {
             HelpName = "FILE",
             Description = "BTF to read: raw BTF or an ELF object with .BTF; .gz is decompressed.",
-            DefaultValueFactory = _ => InputFiles.KernelBtf,
+            DefaultValueFactory = _ => Ebpf.Kernel.KernelBtf.VmlinuxPath,
         };
         var baseFile = new Option<string?>("--base", "-B")
         {

@@ -6,7 +6,7 @@ using System.IO;
 using System.Threading;
 using Ebpf.Btf;
 using Ebpf.Core;
-using Ebpf.Loader;
+using Ebpf.Kernel;
 using Ebpf.Objects;
 
 namespace Ebpf.Cli.Commands.Core;

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Text;
 using Ebpf.Kernel;
 
-namespace Ebpf.Loader;
+namespace Ebpf.Kernel;
 
 /// <summary>The kernel's loaded BTF objects (vmlinux and modules), opened by id to find a module's BTF fd.</summary>
 internal sealed unsafe class KernelBtfObjects : IDisposable

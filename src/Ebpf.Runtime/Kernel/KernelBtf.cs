@@ -6,9 +6,8 @@ using Microsoft.Extensions.Logging;
 using Ebpf.Btf;
 using Ebpf.Core;
 using Ebpf.Interop;
-using Ebpf.Kernel;
 
-namespace Ebpf.Loader;
+namespace Ebpf.Kernel;
 
 /// <summary>
 /// The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed once per process and kept mapped; module BTFs on demand;
@@ -70,7 +69,10 @@ public static class KernelBtf
         }
     }
 
-    /// <summary>Parses a BTF file the way the loader reads the kernel's: mapped when possible, else read; ".gz" is decompressed.</summary>
+    /// <summary>
+    /// Parses a BTF file the way the loader reads the kernel's: mapped when possible, else read. Raw BTF, an ELF file
+    /// with a .BTF section, or either gzip-compressed.
+    /// </summary>
     public static BtfSpec LoadFile(string path, BtfSpec? baseSpec = null)
     {
         lock (s_lock)
@@ -111,52 +113,40 @@ public static class KernelBtf
         }
         try
         {
-            if (path.EndsWith(".gz", StringComparison.Ordinal))
-            {
-                using var fs = File.OpenRead(path);
-                return BtfSpec.Parse(Gzip.Decompress(fs, (int)Math.Min(fs.Length * 4, int.MaxValue / 2)), baseSpec);
-            }
-            var mapped = allowMap ? TryMap(path) : null;
-            if (mapped != null)
-            {
-                try
-                {
-                    var spec = BtfSpec.Parse(mapped.Memory, baseSpec);
-                    mapping = mapped;
-                    return spec;
-                }
-                catch
-                {
-                    ((IDisposable)mapped).Dispose();
-                    throw;
-                }
-            }
-            var native = ownerTaken ? ReadNative(path) : null;
-            if (native == null)
-                return BtfSpec.Parse(ReadAll(path), baseSpec);
+            // Mapped where the kernel allows it (sysfs from 6.16, any regular file), else read into native memory
+            // (when the caller keeps the owner) or an array. Gzip is recognised by its magic, as everywhere.
+            IDisposable? owner = null;
+            ReadOnlyMemory<byte> bytes;
+            if ((allowMap ? TryMap(path) : null) is { } mapped)
+                (owner, bytes) = (mapped, mapped.Memory);
+            else if ((ownerTaken ? ReadNative(path) : null) is { } native)
+                (owner, bytes) = (native, native.Memory);
+            else
+                bytes = ReadAll(path);
             try
             {
-                var spec = BtfSpec.Parse(native.Memory, baseSpec);
-                mapping = native;
+                if (Gzip.IsGzip(bytes.Span))
+                    return BtfSource.Parse(Gzip.Decompress(bytes), baseSpec);
+                var spec = BtfSource.Parse(bytes, baseSpec);
+                (mapping, owner) = (owner, null);
                 return spec;
             }
-            catch
+            finally
             {
-                ((IDisposable)native).Dispose();
-                throw;
+                owner?.Dispose();
             }
         }
-        catch (BtfFormatException e)
+        catch (BpfFormatException e)
         {
             throw new BpfEnvironmentException($"'{path}' is not valid BTF: {e.Message}", e);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new BpfEnvironmentException($"'{path}' is not a valid gzip file: {e.Message}", e);
         }
         catch (UnauthorizedAccessException e)
         {
             throw new BpfEnvironmentException($"cannot read '{path}': permission denied", e);
+        }
+        catch (IOException e)
+        {
+            throw new BpfEnvironmentException($"cannot read '{path}': {e.Message}", e);
         }
     }
 
@@ -412,11 +402,11 @@ public static class KernelBtf
                 return null;
             try
             {
-                var spec = BtfSpec.Parse(Gzip.Decompress(stream, (int)Math.Min(stream.Length * 8, int.MaxValue / 2)));
+                var spec = BtfSource.Parse(Gzip.Decompress(stream));
                 s_embedded.Add(key, spec);
                 return spec;
             }
-            catch (Exception e) when (e is BtfFormatException or InvalidDataException)
+            catch (BpfFormatException e)
             {
                 throw new BpfEnvironmentException($"embedded kernel BTF '{resource}' in {assembly.GetName().Name} is corrupt: {e.Message}", e);
             }

@@ -1,10 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Compression;
 using System.Text;
 
-namespace Ebpf.Loader;
+namespace Ebpf.Kernel;
 
 /// <summary>
 /// The running kernel's configuration (CONFIG_* = y/m/n, numbers, strings), read from /proc/config.gz or
@@ -38,23 +37,13 @@ public sealed class KernelConfig
             try
             {
                 if (!File.Exists(p)) continue;
-                string text;
-                if (p.EndsWith(".gz", StringComparison.Ordinal))
-                {
-                    using var fs = File.OpenRead(p);
-                    using var gz = new GZipStream(fs, CompressionMode.Decompress);
-                    using var r = new StreamReader(gz, Encoding.UTF8);
-                    text = r.ReadToEnd();
-                }
-                else
-                {
-                    text = File.ReadAllText(p);
-                }
+                // /proc/config.gz is gzip, /boot/config-* plain text: the one gzip rule tells them apart.
+                var text = Encoding.UTF8.GetString(Gzip.DecompressIfGzip(File.ReadAllBytes(p)).Span);
                 return Parse(text, p);
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
-            catch (InvalidDataException) { }
+            catch (BpfFormatException) { }
         }
         return null;
     }

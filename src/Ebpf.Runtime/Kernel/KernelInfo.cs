@@ -2,10 +2,14 @@ using System;
 using System.Globalization;
 using System.IO;
 
-namespace Ebpf.Loader;
+namespace Ebpf.Kernel;
 
-/// <summary>Facts about the running kernel read once from procfs/sysfs.</summary>
-internal static class KernelInfo
+/// <summary>
+/// Facts about the running kernel, read once from procfs/sysfs: its release and version code, its CPUs. With
+/// <see cref="KernelBtf"/> (its types), <see cref="KernelFeatures"/> (what it supports) and <see cref="KernelConfig"/>
+/// (its build configuration), the one place the runtime learns about the kernel.
+/// </summary>
+public static class KernelInfo
 {
     private static string? s_release;
     private static int s_possibleCpus;
@@ -23,7 +27,7 @@ internal static class KernelInfo
     /// <summary>LINUX_KERNEL_VERSION as libbpf computes it: KERNEL_VERSION(major, minor, min(patch, 255)).</summary>
     public static uint VersionCode => ParseVersionCode(Release);
 
-    public static uint ParseVersionCode(string release)
+    internal static uint ParseVersionCode(string release)
     {
         int a = 0, b = 0, c = 0, part = 0, i = 0;
         int[] parts = new int[3];
@@ -88,7 +92,7 @@ internal static class KernelInfo
     }
 
     /// <summary>Parses "0-3,5,7-8".</summary>
-    public static int[] ParseCpuList(string text)
+    internal static int[] ParseCpuList(string text)
     {
         var result = new System.Collections.Generic.List<int>();
         foreach (var raw in text.Trim().Split(','))
