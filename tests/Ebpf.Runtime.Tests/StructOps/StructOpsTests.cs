@@ -38,6 +38,11 @@ public class StructOpsTests
         Assert.True(Bss(obj, "pkts_acked_calls") > 0, "pkts_acked never ran");
         Assert.True(Bss(obj, "cong_avoid_calls") > 0, "cong_avoid never ran");
         Assert.True(Bss(obj, "acked_segments") > 0, "cong_avoid saw no acked segment");
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join(", ", new[]
+        {
+            "init_calls", "release_calls", "ssthresh_calls", "cong_avoid_calls", "set_state_calls", "cwnd_event_calls",
+            "pkts_acked_calls", "undo_cwnd_calls", "acked_segments",
+        }.Select(n => $"{n} {Bss(obj, n)}")));
     }
 
     [Fact]
