@@ -70,13 +70,11 @@ public sealed class BpfStructOpsException : BpfException
 {
     public BpfStructOpsException(string? mapName, string? structName, string? memberName, string message) : base(message)
     {
-        MapName = mapName;
+        About(mapName: mapName);
         StructName = structName;
         MemberName = memberName;
     }
 
-    /// <summary>The struct_ops map (null when the error is about a program).</summary>
-    public string? MapName { get; }
     /// <summary>The kernel struct, e.g. <c>tcp_congestion_ops</c>.</summary>
     public string? StructName { get; }
     /// <summary>The member at fault, or null when the whole struct is.</summary>

@@ -37,7 +37,7 @@ internal static class StructOpsSupport
     {
         TestEnvironment.RequireRoot();
         TestEnvironment.RequireKernelBtf();
-        if (Ebpf.Loader.KernelBtf.Vmlinux.FindByName("bpf_struct_ops_" + type, Ebpf.Btf.BtfKind.Struct) < 0)
+        if (Ebpf.Kernel.KernelBtf.Vmlinux.FindByName("bpf_struct_ops_" + type, Ebpf.Btf.BtfKind.Struct) < 0)
             Assert.Skip($"this kernel ({Environment.OSVersion.Version}) has no struct_ops type {type} (bpf_struct_ops_{type} is not in its BTF; Linux {firstLinux})");
     }
 
