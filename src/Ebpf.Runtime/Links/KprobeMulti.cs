@@ -124,8 +124,15 @@ public partial class BpfProgram
             {
                 int e = -fd;
                 if (e == Errno.EOPNOTSUPP || e == Errno.ENOTSUPP)
+                {
+                    // The link needs fprobe (CONFIG_FPROBE), which each architecture gets with its own port.
+                    string since = KernelFeatures.KprobeMultiMinimumKernel;
+                    if (!KernelFeatures.KernelIsAtLeast(since))
+                        throw new BpfNotSupportedException("kprobe.multi links", since,
+                            $"cannot attach {description}: kprobe.multi links need fprobe (CONFIG_FPROBE), which {KernelFeatures.ArchitectureName} kernels can have from Linux {since}");
                     throw BpfNotSupportedException.Configuration("kprobe.multi links",
-                        $"cannot attach {description}: this kernel has no kprobe.multi links (they need Linux 5.18 built with CONFIG_FPROBE)");
+                        $"cannot attach {description}: this kernel has no kprobe.multi links (they need Linux {since} built with CONFIG_FPROBE)");
+                }
                 if (e == Errno.EINVAL && !KernelFeatures.For(Syscalls).KprobeMultiLinks)
                     throw new BpfNotSupportedException("kprobe.multi links", attachType == BpfAttachType.TraceKprobeSession ? "6.10" : "5.18", $"cannot attach {description}");
                 throw BpfSys.Error(BpfCommand.LinkCreate, e, $"of program '{Name}' as {description}",

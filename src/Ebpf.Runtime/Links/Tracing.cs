@@ -1,5 +1,7 @@
 using System;
+using System.Runtime.InteropServices;
 using Ebpf.Kernel;
+using Ebpf.Loader;
 
 namespace Ebpf;
 
@@ -75,11 +77,37 @@ public partial class BpfProgram
             fd = BpfSys.Call(Syscalls, BpfCommand.LinkCreate, ref la);
         }
         if (fd < 0)
+        {
+            if ((-fd == Errno.ENOTSUPP || -fd == Errno.EOPNOTSUPP) && UsesKernelTrampoline)
+                throw TrampolineNotSupported(target);
             throw BpfSys.Error(cookie == 0 ? BpfCommand.RawTracepointOpen : BpfCommand.LinkCreate, -fd, $"of {Type} program '{Name}' to '{target}'",
                 -fd == Errno.EPERM || -fd == Errno.ENOTSUPP || -fd == Errno.EOPNOTSUPP
                     ? $"this kernel refuses {Type} attachment (fentry/fexit/fmod_ret need BPF trampolines, lsm needs CONFIG_BPF_LSM and \"bpf\" in the lsm= boot list)"
                     : -fd == Errno.EINVAL && cookie != 0 ? "BPF cookies on tracing links need Linux 5.19"
                     : null);
+        }
         return new TracingLink(this, new BpfHandle(fd, BpfHandleKind.Link, Syscalls), Section?.Definition.Prefix ?? Type.ToString(), target);
+    }
+
+    /// <summary>fentry, fexit, fmod_ret, fsession and lsm programs on a kernel function: the kernel puts a BPF trampoline there.</summary>
+    private bool UsesKernelTrampoline =>
+        Type == BpfProgramType.Lsm && ExpectedAttachType == BpfAttachType.LsmMac
+        || Type == BpfProgramType.Tracing && ExpectedAttachType is BpfAttachType.TraceFentry or BpfAttachType.TraceFexit or BpfAttachType.ModifyReturn or BpfAttachType.TraceFsession;
+
+    /// <summary>
+    /// ENOTSUPP from the attach of a trampoline program: the architecture cannot put a trampoline on a kernel function
+    /// (arm64 before 6.4: no ftrace direct calls), or this kernel was built without what it needs.
+    /// </summary>
+    private BpfNotSupportedException TrampolineNotSupported(string target)
+    {
+        const string feature = "fentry/fexit/fmod_ret/lsm programs on kernel functions (BPF trampolines)";
+        string what = $"cannot attach {Section?.Definition.Prefix ?? Type.ToString()} program '{Name}' to '{target}'";
+        string min = KernelFeatures.TrampolineMinimumKernel;
+        if (!KernelFeatures.KernelIsAtLeast(min))
+            return new BpfNotSupportedException(feature, min, RuntimeInformation.ProcessArchitecture == Architecture.Arm64
+                ? $"{what}: on arm64 a trampoline on a kernel function needs ftrace direct calls (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS), which arm64 kernels have since Linux 6.4"
+                : what);
+        return BpfNotSupportedException.Configuration(feature,
+            $"{what}: this kernel ({KernelInfo.Release}, {KernelFeatures.ArchitectureName}) cannot put a BPF trampoline on a kernel function (ENOTSUPP); it was built without ftrace direct calls (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)");
     }
 }

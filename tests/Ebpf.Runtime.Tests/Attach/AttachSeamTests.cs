@@ -220,7 +220,7 @@ public class AttachSeamTests
     {
         var k = WithKprobePmu();
         k.Files[$"{Tracing}/available_events"] = "";
-        k.Files[$"{Tracing}/available_filter_functions"] = "do_unlinkat\n__x64_sys_getpgid\n__x64_sys_bpf\nvfs_read [ext4]\n";
+        k.Files[$"{Tracing}/available_filter_functions"] = $"do_unlinkat\n{KernelSymbols.SyscallPrefix}getpgid\n{KernelSymbols.SyscallPrefix}bpf\nvfs_read [ext4]\n";
         var prog = k.NewProgram(BpfProgramType.Kprobe);
         using var link = new KprobeProgram(prog).AttachSyscall("getpgid");
         Assert.Equal(KernelSymbols.SyscallPrefix + "getpgid", k.PerfEvents[0].Config1String);
@@ -260,10 +260,64 @@ public class AttachSeamTests
         k.BpfAnswer = cmd => cmd == BpfCommand.LinkCreate ? -Errno.EOPNOTSUPP : null;
         var prog = k.NewProgram(BpfProgramType.Kprobe, "multi", "kprobe.multi/x", BpfAttachType.TraceKprobeMulti);
         var e = Assert.Throws<BpfNotSupportedException>(() => new KprobeMultiProgram(prog).Attach(new[] { "do_unlinkat" }, new ulong[] { 9 }));
-        Assert.Contains("no kprobe.multi links (they need Linux 5.18 built with CONFIG_FPROBE)", e.Message);
+        // The version is the architecture's: fprobe came to x86-64 in 5.18 and to arm64 in 6.14.
+        string since = KernelFeatures.KprobeMultiMinimumKernel;
+        Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "6.14" : "5.18", since);
+        if (KernelFeatures.KernelIsAtLeast(since))
+        {
+            Assert.True(e.IsConfiguration);
+            Assert.Contains($"no kprobe.multi links (they need Linux {since} built with CONFIG_FPROBE)", e.Message);
+        }
+        else
+        {
+            Assert.Equal(since, e.MinimumKernel);
+            Assert.Contains("CONFIG_FPROBE", e.Message);
+        }
         Assert.Equal(new[] { "do_unlinkat" }, k.LinkCreates[0].Symbols);
         Assert.NotEqual(0ul, k.LinkCreates[0].Attr.KprobeMultiCookies);
         Assert.Equal(new[] { prog.Fd }, k.OpenFds.ToArray());
+    }
+
+    /// <summary>
+    /// ENOTSUPP when a trampoline program is attached: the architecture cannot put a BPF trampoline on a kernel
+    /// function (arm64 before 6.4 has no ftrace direct calls) or the kernel was built without them. Either way the
+    /// error says which kernel has it; nothing is left open.
+    /// </summary>
+    [Fact]
+    public void TrampolineRefusedByTheKernelNamesTheKernelThatHasIt()
+    {
+        var k = new FakeSyscalls();
+        k.BpfAnswer = cmd => cmd == BpfCommand.RawTracepointOpen ? -Errno.ENOTSUPP : null;
+        foreach (var (type, section, attach) in new[]
+        {
+            (BpfProgramType.Tracing, "fentry/do_unlinkat", BpfAttachType.TraceFentry),
+            (BpfProgramType.Tracing, "fexit/do_unlinkat", BpfAttachType.TraceFexit),
+            (BpfProgramType.Tracing, "fmod_ret/security_task_getpgid", BpfAttachType.ModifyReturn),
+            (BpfProgramType.Lsm, "lsm/file_open", BpfAttachType.LsmMac),
+        })
+        {
+            var prog = k.NewProgram(type, "probe", section, attach);
+            var e = Assert.Throws<BpfNotSupportedException>(() => prog.AttachTracing());
+            Assert.Contains($"program 'probe' to '{section}'", e.Message);   // (no AttachTarget set: the section names it)
+            string min = KernelFeatures.TrampolineMinimumKernel;
+            if (KernelFeatures.KernelIsAtLeast(min))
+            {
+                Assert.True(e.IsConfiguration);
+                Assert.Contains("CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS", e.Message);
+            }
+            else
+            {
+                Assert.Equal(min, e.MinimumKernel);
+            }
+        }
+        Assert.Equal(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "6.4" : "5.5",
+            KernelFeatures.TrampolineMinimumKernel);
+
+        // tp_btf attaches without a trampoline: ENOTSUPP there is the kernel's own refusal.
+        var tp = k.NewProgram(BpfProgramType.Tracing, "fork", "tp_btf/sched_process_fork", BpfAttachType.TraceRawTp);
+        var refused = Assert.Throws<BpfSyscallException>(() => tp.AttachTracing());
+        Assert.Equal(Errno.ENOTSUPP, refused.Errno);
+        Assert.Equal(5, k.OpenFds.Count);   // the five programs, no link
     }
 
     [Fact]
