@@ -8,7 +8,9 @@
  *                   (perf event), ctx = struct trace_event_raw_sys_enter
  *   tp_exec         SEC("tracepoint/sched/sched_process_exec") long prefix
  *   raw_sys_enter   SEC("raw_tp/sys_enter")                raw tracepoint,
- *                   ctx = u64 args (regs, id): counts id == __NR_getppid
+ *                   ctx = u64 args (regs, id): counts id == __NR_getppid,
+ *                   the architecture's number (x86-64 110, arm64 173): the
+ *                   Makefile also builds arm64/attach_tracepoint.bpf.o
  *   raw_exec        SEC("raw_tracepoint/sched_process_exec") long prefix
  *   btf_fork        SEC("tp_btf/sched_process_fork")      BTF-typed args
  *
@@ -24,7 +26,13 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#define X86_64_NR_getppid 110
+#if defined(__TARGET_ARCH_arm64)
+#define NR_getppid 173		/* include/uapi/asm-generic/unistd.h */
+#elif defined(__TARGET_ARCH_x86)
+#define NR_getppid 110		/* arch/x86/entry/syscalls/syscall_64.tbl */
+#else
+#error "attach_tracepoint.bpf.c: define __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"
+#endif
 
 const volatile int target_tgid = 0;
 
@@ -66,7 +74,7 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
-	if (id == X86_64_NR_getppid && is_target(current_tgid()))
+	if (id == NR_getppid && is_target(current_tgid()))
 		__sync_fetch_and_add(&getppid_raw, 1);
 	return 0;
 }
