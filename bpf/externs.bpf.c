@@ -46,9 +46,12 @@ extern enum libbpf_tristate CONFIG_BPF_JIT __kconfig __weak;
 extern bool CONFIG_BPF_SYSCALL __kconfig;
 extern int CONFIG_DOES_NOT_EXIST __kconfig __weak;
 
-/* untyped ksyms: kallsyms addresses; the last one is weak and missing */
-extern const void __start_BTF __ksym;
-extern const void __stop_BTF __ksym;
+/* untyped ksyms: kallsyms addresses; the last one is weak and missing. The
+ * first two are data symbols, which /proc/kallsyms lists only with
+ * CONFIG_KALLSYMS_ALL (Debian's arm64 6.1 kernel lacks it): weak, so that the
+ * kconfig externs load everywhere, and 0 there */
+extern const void __start_BTF __ksym __weak;
+extern const void __stop_BTF __ksym __weak;
 extern const void does_not_exist_ksym __ksym __weak;
 
 /* typed ksyms: per-CPU variables described in vmlinux BTF */

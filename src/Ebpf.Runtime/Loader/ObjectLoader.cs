@@ -192,8 +192,17 @@ internal sealed unsafe partial class ObjectLoader
     {
         if (_spec.Externs.Count == 0)
             return;
-        KernelConfig? config = null;
+        KernelConfig? loadedConfig = null;
         bool configLoaded = false;
+        KernelConfig? Config()   // read once, when an extern needs it
+        {
+            if (!configLoaded)
+            {
+                loadedConfig = KernelConfig.TryLoad(_options.KernelConfigPath);
+                configLoaded = true;
+            }
+            return loadedConfig;
+        }
         List<string>? ksymNames = null;
         for (int i = 0; i < _spec.Externs.Count; i++)
         {
@@ -228,11 +237,7 @@ internal sealed unsafe partial class ObjectLoader
                 }
                 else
                 {
-                    if (!configLoaded)
-                    {
-                        config = KernelConfig.TryLoad(_options.KernelConfigPath);
-                        configLoaded = true;
-                    }
+                    var config = Config();
                     if (config != null && config.TryGet(e.Name, out var cv))
                         value = cv;
                     else if (!e.IsWeak)
@@ -256,6 +261,11 @@ internal sealed unsafe partial class ObjectLoader
                 }
                 else if (!e.IsWeak)
                 {
+                    var config = Config();
+                    // Without CONFIG_KALLSYMS_ALL, /proc/kallsyms lists functions only: a data symbol is never there.
+                    if (config != null && !(config.TryGet("CONFIG_KALLSYMS_ALL", out var all) && all == "y"))
+                        throw BpfNotSupportedException.Configuration("data symbols in /proc/kallsyms",
+                            $"extern (ksym) '{e.Name}': not found in /proc/kallsyms, which lists no data symbols on this kernel ({KernelInfo.Release}): it is built without CONFIG_KALLSYMS_ALL ({config.Source}); declare the extern __weak if it is optional");
                     throw new BpfException($"extern (ksym) '{e.Name}': not found in /proc/kallsyms; declare it __weak if it is optional");
                 }
                 _log.LogDebug("extern (ksym) '{Name}': address 0x{Addr:x}", e.Name, _externs[i].Address);
