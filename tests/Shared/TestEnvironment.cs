@@ -23,9 +23,26 @@ public static class TestEnvironment
 
     public static string RepoRoot => s_root.Value;
 
-    /// <summary>Path of a compiled object under bpf/, e.g. Bpf("globals") → bpf/globals.bpf.o.</summary>
-    public static string Bpf(string name) =>
-        Path.Combine(RepoRoot, "bpf", name.EndsWith(".o", StringComparison.Ordinal) ? name : name + ".bpf.o");
+    /// <summary>
+    /// Path of a compiled object under bpf/, e.g. Bpf("globals") → bpf/globals.bpf.o; in an arm64 process the arm64
+    /// build of the objects whose C depends on the architecture (bpf/arm64/attach_kprobe.bpf.o: pt_regs, syscall
+    /// wrapper names), as a per-architecture skeleton would choose.
+    /// </summary>
+    public static string Bpf(string name)
+    {
+        string file = name.EndsWith(".o", StringComparison.Ordinal) ? name : name + ".bpf.o";
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+        {
+            string arm64 = Path.Combine(RepoRoot, "bpf", "arm64", file);
+            if (File.Exists(arm64)) return arm64;
+        }
+        return Path.Combine(RepoRoot, "bpf", file);
+    }
+
+    /// <summary>The stored BTF of a Debian 6.1 kernel of this process's architecture (tests/data/btf).</summary>
+    public static string Debian61Btf() => Path.Combine(RepoRoot, "tests", "data", "btf",
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? "6.1.0-57-arm64.btf.gz" : "6.1.0-56-amd64.btf.gz");
 
     /// <summary>Every compiled object under bpf/ (not the deliberately broken ones).</summary>
     public static IEnumerable<string> AllBpfObjects()

@@ -97,7 +97,7 @@ public class KprobeAttachTests
         using (var l1 = OrSkip(() => multi.Attach()))
         using (var l2 = multiRet.Attach())
         {
-            Assert.Equal(new[] { "__x64_sys_getpgid" }, l1.Functions.ToArray());
+            Assert.Equal(new[] { KernelSymbols.SyscallPrefix + "getpgid" }, l1.Functions.ToArray());
             Assert.True(l2.IsReturnProbe);
             Assert.Equal(BpfLinkType.KprobeMulti, l1.LinkType);
             for (int i = 0; i < 4; i++) GetPgid(0);

@@ -69,6 +69,9 @@ internal static unsafe class NativeTarget
         }
     }
 
+    /// <summary>The address of an exported function of the loaded library (LibraryPath loads it).</summary>
+    public static IntPtr Export(string name) => NativeLibrary.GetExport(s_handle, name);
+
     public static int Target(int a, int b) => s_target(a, b);
     public static int FireProbes(long a, long b) => s_fire(a, b);
     public static bool Probe2Enabled => s_enabled() != 0;

@@ -205,9 +205,14 @@ public class UprobeAttachTests
             ulong target = elf.FindFunctionOffset("uprobe_target_func");
             ulong fire = elf.FindFunctionOffset("fire_probes");
             Assert.NotEqual(target, fire);
-            // the offset really points at the function: its bytes are those the symbol's address maps to
+            // the offset really points at the function: the file's bytes there are the code this process runs at the
+            // function's address (whatever the architecture's instruction encoding)
             var bytes = File.ReadAllBytes(lib);
-            Assert.NotEqual(0, bytes[(int)target]);
+            var code = new byte[16];
+            System.Runtime.InteropServices.Marshal.Copy(NativeTarget.Export("uprobe_target_func"), code, 0, code.Length);
+            Assert.Equal(code, bytes.AsSpan((int)target, code.Length).ToArray());
+            System.Runtime.InteropServices.Marshal.Copy(NativeTarget.Export("fire_probes"), code, 0, code.Length);
+            Assert.Equal(code, bytes.AsSpan((int)fire, code.Length).ToArray());
             var notes = Usdt.ReadNotes(elf, "ebpf_test", null);
             Assert.Equal(new[] { "probe1", "probe2" }, notes.Select(n => n.Name).ToArray());
             Assert.Equal(0ul, notes[0].SemaphoreOffset);

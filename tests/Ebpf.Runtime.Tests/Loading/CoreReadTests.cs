@@ -99,7 +99,7 @@ public partial class CoreReadTests
     {
         TestEnvironment.RequireRoot();
         // The Debian 6.1 kernel's BTF (committed test data) places task_struct.comm elsewhere than this kernel.
-        string path = System.IO.Path.Combine(TestEnvironment.RepoRoot, "tests", "data", "btf", "6.1.0-56-amd64.btf.gz");
+        string path = TestEnvironment.Debian61Btf();
         using var obj = BpfObject.Open(TestEnvironment.Bpf("core_fields"), new BpfObjectOptions { TargetBtfPath = path });
         obj.GetProgram("direct_reads").Autoload = false;
         // Programs relocated for another kernel may still verify here; what matters is the patched offsets.
