@@ -9,6 +9,8 @@
  * the process lived, skipping processes younger than `min_duration_ns`.
  * Events are struct event (exec_snoop.h) in the 256 KiB ring buffer `rb`.
  * `target_pid` (a tgid, 0 = all) restricts events to one process.
+ * `rb_dropped` counts the events lost because the ring buffer was full (the
+ * runtime finds it by name and reports it as ebpf.reader.lost).
  *
  * CO-RE: ppid via BPF_CORE_READ(task, real_parent, tgid), exit code via
  * BPF_CORE_READ(task, exit_code).
@@ -34,6 +36,9 @@ struct {
 const volatile unsigned long long min_duration_ns = 0;
 const volatile int target_pid = 0;
 
+/* Events that did not fit in the ring buffer (reserve failed). */
+__u64 rb_dropped = 0;
+
 /* A ring buffer has no value type: this keeps struct event in the BTF. */
 struct event *unused_event __attribute__((unused));
 
@@ -58,8 +63,10 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		__sync_fetch_and_add(&rb_dropped, 1);
 		return 0;
+	}
 
 	e->exit_event = false;
 	e->pid = pid;
@@ -105,8 +112,10 @@ int handle_exit(struct trace_event_raw_sched_process_template *ctx)
 		return 0;
 
 	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		__sync_fetch_and_add(&rb_dropped, 1);
 		return 0;
+	}
 
 	e->exit_event = true;
 	e->pid = pid;

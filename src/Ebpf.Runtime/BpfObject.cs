@@ -213,8 +213,19 @@ public sealed class BpfObject : IDisposable
             ThrowIfDisposed();
             if (_loaded)
                 throw new InvalidOperationException($"object '{Name}' is already loaded");
-            new ObjectLoader(this).Load();
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                new ObjectLoader(this).Load();
+            }
+            catch (Exception e)
+            {
+                BpfMetrics.ObjectLoaded(this, start, e);
+                throw;
+            }
             _loaded = true;
+            LoadedObjects.Add(this);
+            BpfMetrics.ObjectLoaded(this, start, null);
         }
     }
 
@@ -322,6 +333,8 @@ public sealed class BpfObject : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            if (_loaded)
+                LoadedObjects.Remove(this);
             foreach (var l in _links)
             {
                 try { l.Dispose(); } catch (BpfException) { }

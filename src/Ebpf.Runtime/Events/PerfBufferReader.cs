@@ -44,6 +44,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
     private readonly int _pageSize;
     private byte[] _scratch = new byte[256];
     private long _lost;
+    private readonly ReaderMetrics _metrics;
     private int _asyncReaders;
 
     /// <summary>
@@ -60,6 +61,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
         if (wakeupEvents <= 0) throw new ArgumentOutOfRangeException(nameof(wakeupEvents));
         Map = map;
         _sys = map.Syscalls;
+        _metrics = new ReaderMetrics(map, "perf_buffer");
         _pageSize = Environment.SystemPageSize;
         PagesPerCpu = pagesPerCpu;
         var rings = new List<CpuRing>();
@@ -241,15 +243,27 @@ public sealed unsafe class PerfBufferReader : IDisposable
         {
             ulong lost = *(ulong*)(rec + 16);
             Interlocked.Add(ref _lost, (long)lost);
+            _metrics.Lost(lost);
             LostCallback?.Invoke(ring.Cpu, lost);
         }
         return 0;
     }
 
+    /// <summary>One drain of one CPU's ring, counted for the metrics when someone listens (samples, and the tail's progress as bytes).</summary>
+    private int Drain<TSink>(CpuRing ring, ref TSink sink) where TSink : struct, ISampleHandler
+    {
+        if (!BpfMetrics.ReadersObserved)
+            return ConsumeRing(ring, ref sink);
+        ulong before = Volatile.Read(ref *(ulong*)(ring.Base + DataTailOffset));
+        int n = ConsumeRing(ring, ref sink);
+        _metrics.Drained(n, Volatile.Read(ref *(ulong*)(ring.Base + DataTailOffset)) - before);
+        return n;
+    }
+
     private int ConsumeAll<TSink>(ref TSink sink) where TSink : struct, ISampleHandler
     {
         int n = 0;
-        foreach (var r in _rings) n += ConsumeRing(r, ref sink);
+        foreach (var r in _rings) n += Drain(r, ref sink);
         return n;
     }
 
@@ -303,7 +317,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
                 {
                     ulong token = ready[i].Data;
                     if (token == EventWaiter.WakeToken) { woken = true; _waiter.DrainWake(); continue; }
-                    if (token < (ulong)_rings.Length) n += ConsumeRing(_rings[(int)token], ref sink);
+                    if (token < (ulong)_rings.Length) n += Drain(_rings[(int)token], ref sink);
                 }
                 if (n > 0 || woken) return n;
             }

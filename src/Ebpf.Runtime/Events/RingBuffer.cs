@@ -77,6 +77,12 @@ internal sealed unsafe class RingBuffer
     public uint Size { get; }
     public int Fd => Map.Fd;
 
+    /// <summary>
+    /// The consumer position: bytes consumed since the map was created. The difference between two readings is the
+    /// bytes (records, headers, discarded ones) consumed in between.
+    /// </summary>
+    public ulong ConsumerPosition => Volatile.Read(ref *(ulong*)_consumerPage);
+
     /// <summary>Bytes produced but not consumed yet.</summary>
     public long Pending => (long)(Volatile.Read(ref *(ulong*)_producerPage) - _consumed);
 

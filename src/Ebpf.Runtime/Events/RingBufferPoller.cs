@@ -13,23 +13,41 @@ public sealed class RingBufferPoller : IDisposable
 {
     private abstract class Entry
     {
-        protected Entry(RingBuffer ring) => Ring = ring;
+        protected Entry(RingBuffer ring)
+        {
+            Ring = ring;
+            Metrics = new ReaderMetrics(ring.Map, "ring_buffer") { Drops = DropCounter.Find(ring.Map) };
+        }
+
         public RingBuffer Ring { get; }
-        public abstract int Consume();
+        public ReaderMetrics Metrics { get; }
+
+        /// <summary>One drain of the ring, counted for the metrics when someone listens.</summary>
+        public int Consume()
+        {
+            if (!BpfMetrics.ReadersObserved)
+                return Drain();
+            ulong before = Ring.ConsumerPosition;
+            int n = Drain();
+            Metrics.Drained(n, Ring.ConsumerPosition - before);
+            return n;
+        }
+
+        protected abstract int Drain();
     }
 
     private sealed class DelegateEntry : Entry
     {
         private DelegateHandler _handler;
         public DelegateEntry(RingBuffer ring, RingBufferCallback cb) : base(ring) => _handler = new DelegateHandler(cb);
-        public override int Consume() => Ring.Consume(ref _handler, int.MaxValue);
+        protected override int Drain() => Ring.Consume(ref _handler, int.MaxValue);
     }
 
     private sealed class TypedEntry<T> : Entry where T : unmanaged
     {
         private TypedHandler<T> _handler;
         public TypedEntry(RingBuffer ring, RingBufferEventHandler<T> cb) : base(ring) => _handler = new TypedHandler<T>(cb, ring);
-        public override int Consume() => Ring.Consume(ref _handler, int.MaxValue);
+        protected override int Drain() => Ring.Consume(ref _handler, int.MaxValue);
     }
 
     private Entry[] _entries = Array.Empty<Entry>();

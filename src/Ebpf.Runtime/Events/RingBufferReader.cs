@@ -23,12 +23,14 @@ public sealed class RingBufferReader : IDisposable
 {
     private readonly RingBuffer _ring;
     private readonly EventWaiter _waiter;
+    private readonly ReaderMetrics _metrics;
     private int _asyncReaders;
 
     /// <summary>Maps <paramref name="map"/> (a loaded ring buffer map) for reading.</summary>
     public RingBufferReader(BpfMap map)
     {
         _ring = new RingBuffer(map);
+        _metrics = new ReaderMetrics(map, "ring_buffer") { Drops = Ebpf.DropCounter.Find(map) };
         try
         {
             _waiter = new EventWaiter(map.Syscalls, $"ring buffer '{map.Name}'", _ring.Unmap);
@@ -66,6 +68,37 @@ public sealed class RingBufferReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// The global variable in which the BPF program counts the records it could not reserve because the ring was
+    /// full, or null. Found by name when the reader is made: <c>MAP_dropped</c> or <c>MAP_drops</c> (MAP is the ring
+    /// buffer's name), or <c>dropped</c> or <c>drops</c> when the object has only this ring buffer; a 4- or 8-byte
+    /// integer in .bss or .data. Another name: <see cref="UseDropCounter"/>. Its growth is reported as
+    /// <c>ebpf.reader.lost</c> (<see cref="BpfMetrics"/>).
+    /// </summary>
+    public string? DropCounter => _metrics.Drops?.Name;
+
+    /// <summary>The value of <see cref="DropCounter"/> now (0 when the object has none).</summary>
+    public ulong DroppedRecords => _metrics.Drops?.Read() ?? 0;
+
+    /// <summary>Counts drops from the global variable <paramref name="variable"/> of the map's object (see <see cref="DropCounter"/>).</summary>
+    /// <exception cref="ArgumentException">The object has no such 4- or 8-byte variable in a writable data section.</exception>
+    public void UseDropCounter(string variable)
+    {
+        if (variable is null) throw new ArgumentNullException(nameof(variable));
+        _metrics.Drops = Ebpf.DropCounter.Named(_ring.Map, variable);
+    }
+
+    /// <summary>One drain of the ring, counted for the metrics when someone listens (per drain, never per record).</summary>
+    private int Drain<THandler>(ref THandler handler, int maxRecords) where THandler : struct, IRingBufferHandler
+    {
+        if (!BpfMetrics.ReadersObserved)
+            return _ring.Consume(ref handler, maxRecords);
+        ulong before = _ring.ConsumerPosition;
+        int n = _ring.Consume(ref handler, maxRecords);
+        _metrics.Drained(n, _ring.ConsumerPosition - before);
+        return n;
+    }
+
     private void Enter()
     {
         if (!_waiter.Enter())
@@ -101,7 +134,7 @@ public sealed class RingBufferReader : IDisposable
             return 0;
         try
         {
-            return _ring.Consume(ref handler, maxRecords);
+            return Drain(ref handler, maxRecords);
         }
         finally
         {
@@ -156,7 +189,7 @@ public sealed class RingBufferReader : IDisposable
             return 0;
         try
         {
-            int n = _ring.Consume(ref handler, int.MaxValue);
+            int n = Drain(ref handler, int.MaxValue);
             if (n > 0 || timeoutMs == 0)
                 return n;
             Span<EpollResult> ready = stackalloc EpollResult[2];
@@ -164,13 +197,13 @@ public sealed class RingBufferReader : IDisposable
             {
                 if (_ring.HasData())
                 {
-                    n = _ring.Consume(ref handler, int.MaxValue);
+                    n = Drain(ref handler, int.MaxValue);
                     if (n > 0) return n; // otherwise only discarded or still-busy records: wait again
                 }
                 int got = _waiter.Wait(ready, timeoutMs);
                 if (_waiter.IsDisposed) return 0;
                 if (got == 0)
-                    return _ring.Consume(ref handler, int.MaxValue); // timeout: one last look
+                    return Drain(ref handler, int.MaxValue); // timeout: one last look
                 bool ringReady = false;
                 for (int i = 0; i < got; i++)
                 {
@@ -196,16 +229,33 @@ public sealed class RingBufferReader : IDisposable
     {
         if (Interlocked.Exchange(ref _asyncReaders, 1) != 0)
             throw new InvalidOperationException($"ring buffer '{_ring.Map.Name}' is already being read asynchronously; a ring has one consumer");
+        // For the metrics, the records read since the ring was last empty count as one drain (and at most
+        // BurstLimit records, so that a ring that never runs empty is still reported).
+        long burst = 0;
+        ulong burstStart = 0;
+        bool counting = false;
         try
         {
             using var registration = cancellationToken.UnsafeRegister(static s => ((EventWaiter)s!).Wake(), _waiter);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (burst == 0 && (counting = BpfMetrics.ReadersObserved))
+                    burstStart = PositionForMetrics();
                 if (TryRead(out T value))
                 {
+                    if (++burst == BurstLimit)
+                    {
+                        if (counting) CountBurst(burst, burstStart);
+                        burst = 0;
+                    }
                     yield return value;
                     continue;
+                }
+                if (burst > 0)
+                {
+                    if (counting) CountBurst(burst, burstStart);
+                    burst = 0;
                 }
                 if (_waiter.IsDisposed)
                     yield break;
@@ -217,12 +267,35 @@ public sealed class RingBufferReader : IDisposable
         }
         finally
         {
+            if (burst > 0 && counting)
+                CountBurst(burst, burstStart);
             Volatile.Write(ref _asyncReaders, 0);
         }
     }
 
+    private const int BurstLimit = 4096;
+
+    private ulong PositionForMetrics()
+    {
+        if (!_waiter.Enter()) return 0;
+        try { return _ring.ConsumerPosition; }
+        finally { _waiter.Exit(); }
+    }
+
+    private void CountBurst(long events, ulong start)
+    {
+        if (!_waiter.Enter()) return;
+        try { _metrics.Drained(events, _ring.ConsumerPosition - start); }
+        finally { _waiter.Exit(); }
+    }
+
     /// <summary>Unmaps the ring (once no thread is reading) and wakes any waiter.</summary>
-    public void Dispose() => _waiter.Dispose();
+    public void Dispose()
+    {
+        if (!_waiter.IsDisposed && _metrics.Drops is { } drops && BpfMetrics.Lost.Enabled)
+            _metrics.ReportDrops(drops);
+        _waiter.Dispose();
+    }
 
     public override string ToString() => $"ring buffer reader of '{_ring.Map.Name}' ({_ring.Size} bytes)";
 }

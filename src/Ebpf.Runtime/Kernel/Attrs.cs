@@ -299,3 +299,11 @@ internal struct BtfInfo
     [FieldOffset(24)] public uint NameLen;
     [FieldOffset(28)] public uint KernelBtf;
 }
+
+/// <summary>BPF_ENABLE_STATS: the kind of statistics to collect while the returned descriptor is open.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 4)]
+internal struct EnableStatsAttr
+{
+    /// <summary>enum bpf_stats_type: BPF_STATS_RUN_TIME = 0.</summary>
+    [FieldOffset(0)] public uint Type;
+}

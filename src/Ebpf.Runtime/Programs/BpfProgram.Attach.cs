@@ -25,7 +25,29 @@ public partial class BpfProgram
             throw new InvalidOperationException($"program '{Name}': its type was changed from {sec.ProgramType} to {Type}, so SEC(\"{SectionName}\") no longer says how to attach it; use the typed wrapper of its new kind");
         var wrapper = TypedProgram.For(this)
             ?? throw new NotSupportedException($"program '{Name}': SEC(\"{SectionName}\") makes a {sec.AttachKind} program, which this runtime does not attach; attach it with the kernel's interface for that kind");
-        return wrapper.AttachBySection();
+        BpfLink link;
+        try
+        {
+            link = wrapper.AttachBySection();
+        }
+        catch (Exception e)
+        {
+            BpfMetrics.Attached(this, e);
+            throw;
+        }
+        BpfMetrics.Attached(this, null);
+        return link;
+    }
+
+    /// <summary>
+    /// The kernel's run statistics of the program (run count, run time): they grow only while statistics are on
+    /// (<see cref="BpfRunStatistics.Enable"/> or the sysctl kernel.bpf_stats_enabled).
+    /// </summary>
+    public BpfProgramRunStatistics GetRunStatistics()
+    {
+        var info = new Kernel.ProgInfo();
+        Kernel.BpfSys.GetInfo(Syscalls, Handle, ref info);
+        return new BpfProgramRunStatistics(info.RunCnt, info.RunTimeNs, info.RecursionMisses);
     }
 
     /// <summary>Common checks before an attach call.</summary>
