@@ -159,7 +159,7 @@ namespace Ebpf.Tests.Generated
             /// <summary>Map <c>exec_sno.rodata</c> backing section <c>.rodata</c> (12 bytes).</summary>
             public global::Ebpf.BpfMap Rodata { get; }
 
-            /// <summary>Map <c>exec_sno.bss</c> backing section <c>.bss</c> (8 bytes).</summary>
+            /// <summary>Map <c>exec_sno.bss</c> backing section <c>.bss</c> (16 bytes).</summary>
             public global::Ebpf.BpfMap Bss { get; }
         }
 
@@ -236,7 +236,7 @@ namespace Ebpf.Tests.Generated
             }
         }
 
-        /// <summary>Variables of <c>.bss</c> (8 bytes) (live in the kernel's memory after Load).</summary>
+        /// <summary>Variables of <c>.bss</c> (16 bytes) (live in the kernel's memory after Load).</summary>
         public sealed class BssSection
         {
             private readonly global::Ebpf.BpfDataSection _section;
@@ -246,8 +246,11 @@ namespace Ebpf.Tests.Generated
             /// <summary>The whole section.</summary>
             public global::Ebpf.BpfDataSection Section => _section;
 
-            /// <summary><c>struct event *unused_event</c> at offset 0.</summary>
-            public ref ulong UnusedEvent => ref _section.Ref<ulong>(0);
+            /// <summary><c>__u64 rb_dropped</c> at offset 0.</summary>
+            public ref ulong RbDropped => ref _section.Ref<ulong>(0);
+
+            /// <summary><c>struct event *unused_event</c> at offset 8.</summary>
+            public ref ulong UnusedEvent => ref _section.Ref<ulong>(8);
         }
 
         /// <summary><c>struct event</c> (176 bytes).</summary>
