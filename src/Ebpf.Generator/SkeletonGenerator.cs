@@ -69,7 +69,7 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
         // Kernel BTF for the CO-RE pre-flight: each file parsed once, then shared by every object.
         var kernels = files
             .Where(static f => f.Kind == FileKind.KernelBtf)
-            .Select(static (f, ct) => KernelBtfInput.Parse(f.KernelLabel!, f.KernelContent!, ct))
+            .Select(static (f, ct) => KernelBtfInput.Parse(f.KernelLabel!, f.KernelArchitecture, f.KernelContent!, ct))
             .WithTrackingName(TrackingNames.KernelBtf)
             .Collect()
             .Select(static (arr, ct) => Sort(arr))
@@ -79,7 +79,7 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
             .Combine(kernels)
             .Select(static (pair, ct) => pair.Left.Bytes is null || pair.Right.Count == 0
                 ? ImmutableEquatableArray<DiagnosticInfo>.Empty
-                : CorePreflight.Check(pair.Left.ItemPath, pair.Left.ObjectName, pair.Left.Bytes.Memory, pair.Right, ct))
+                : CorePreflight.Check(pair.Left.ItemPath, pair.Left.ObjectName, pair.Left.Architecture, pair.Left.Bytes.Memory, pair.Right, ct))
             .WithTrackingName(TrackingNames.CorePreflight);
 
         context.RegisterSourceOutput(preflight, static (spc, diagnostics) => Report(spc, diagnostics));
@@ -154,6 +154,9 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
     internal sealed record FileInput(FileKind Kind, ObjectInput? Object, string? KernelLabel, EquatableBytes? KernelContent)
     {
         public static readonly FileInput None = new FileInput(FileKind.None, null, null, null);
+
+        /// <summary>A kernel BTF's architecture (x64, arm64) when the build knows it; null: any.</summary>
+        public string? KernelArchitecture { get; init; }
     }
 
     private static string? Get(AnalyzerConfigOptions options, string name) =>
@@ -168,9 +171,10 @@ public sealed class SkeletonGenerator : IIncrementalGenerator
                 return new FileInput(FileKind.Object, ReadObject(text, options, ct), null, null);
             case "KernelBtf":
             {
-                string label = Path.GetFileName(Get(options, "EbpfSourcePath") ?? text.Path);
+                string? architecture = CpuArchitecture.Normalize(Get(options, "EbpfArchitecture"));
+                string label = Path.GetFileName(Get(options, "EbpfSourcePath") ?? text.Path) + (architecture is null ? string.Empty : $" ({architecture})");
                 var bytes = Decode(text, ct, out _);
-                return new FileInput(FileKind.KernelBtf, null, label, new EquatableBytes(bytes ?? Array.Empty<byte>()));
+                return new FileInput(FileKind.KernelBtf, null, label, new EquatableBytes(bytes ?? Array.Empty<byte>())) { KernelArchitecture = architecture };
             }
             default:
                 return FileInput.None;

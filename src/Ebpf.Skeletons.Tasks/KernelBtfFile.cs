@@ -39,16 +39,34 @@ internal static class KernelBtfFile
                 data = ms.ToArray();
             }
         }
-        catch (Exception e) when (e is BpfFormatException or InvalidDataException or IOException or NotSupportedException or FormatException)
+        catch (Exception e) when (e is BpfFormatException || IsDecoderError(e))
         {
             throw new InvalidDataException($"cannot decompress: {e.Message}", e);
         }
         if (IsTar(data))
-            data = FromTar(data);
+        {
+            try
+            {
+                data = FromTar(data);
+            }
+            catch (Exception e) when (IsDecoderError(e))
+            {
+                throw new InvalidDataException($"not a readable tar archive: {e.Message}", e);
+            }
+        }
         if (!BtfSource.HasBtfMagic(data))
             throw new InvalidDataException($"not kernel BTF (no BTF magic 0xeB9F at the start{(data.Length >= 4 ? $"; it starts with {data[0]:x2} {data[1]:x2} {data[2]:x2} {data[3]:x2}" : string.Empty)}): give raw BTF (/sys/kernel/btf/vmlinux), RELEASE.btf.gz or BTFHub's RELEASE.btf.tar.xz");
         return data;
     }
+
+    /// <summary>
+    /// An error of a decoder reading corrupt or truncated input: the framework's (InvalidDataException, ...) or one of
+    /// SharpCompress's own exception types (its LZMA decoder throws DataErrorException, its readers
+    /// ArchiveException and friends), which derive from Exception directly. Not out-of-memory or cancellation.
+    /// </summary>
+    private static bool IsDecoderError(Exception e) =>
+        e is InvalidDataException or IOException or NotSupportedException or FormatException or ArgumentException or IndexOutOfRangeException or InvalidOperationException
+        || (e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) ?? false);
 
     private static bool IsTar(byte[] data) =>
         data.Length >= 512 && data[257] == (byte)'u' && data[258] == (byte)'s' && data[259] == (byte)'t' && data[260] == (byte)'a' && data[261] == (byte)'r';

@@ -10,8 +10,9 @@ using Microsoft.Build.Utilities;
 namespace Ebpf.Skeletons.Tasks;
 
 /// <summary>
-/// For each resolved BpfKernelBtf item with an Output: reads the kernel BTF (raw, .gz, .tar.xz) and writes either
-/// its minimized form for all the project's BpfObjects, gzip-compressed (Embed="true"), or the unpacked raw BTF
+/// For each resolved BpfKernelBtf item with a WritePath: reads the kernel BTF (raw, .gz, .tar.xz) and writes either
+/// its minimized form for the project's BpfObjects (those of the kernel's architecture and the architecture-neutral
+/// ones), gzip-compressed (Embed="true"), or the unpacked raw BTF
 /// (a BTFHub archive the pre-flight must read). A file whose content would not change is left alone, so that
 /// nothing downstream rebuilds.
 /// </summary>
@@ -25,7 +26,7 @@ public sealed class MinimizeKernelBtf : Task
     public override bool Execute()
     {
         List<(ITaskItem Item, BpfObjectSpec Spec)>? objects = null;
-        bool warned = false;
+        var warned = new HashSet<string>(StringComparer.Ordinal);   // objects warned about (EBPF105): once each
         foreach (var k in Kernels)
         {
             string output = k.GetMetadata("WritePath");
@@ -48,22 +49,26 @@ public sealed class MinimizeKernelBtf : Task
             if (string.Equals(k.GetMetadata("Embed"), "true", StringComparison.Ordinal))
             {
                 objects ??= ReadObjects();
+                string arch = k.GetMetadata("Architecture");
                 var minimizer = new CoreBtfMinimizer(spec, release);
                 foreach (var (item, obj) in objects)
                 {
+                    // A kernel of one architecture serves the objects of that architecture and the neutral ones.
+                    string objectArch = CpuArchitecture.Normalize(item.GetMetadata("EbpfArchitecture")) ?? string.Empty;
+                    if (arch.Length > 0 && objectArch.Length > 0 && objectArch != arch)
+                        continue;
                     var report = minimizer.Add(obj);
-                    if (warned)
+                    if (!warned.Add(item.ItemSpec))
                         continue;
                     foreach (var need in report.NeedsKernelBtf)
                         Log.LogWarning(null, "EBPF105", null, item.ItemSpec, 0, 0, 0, 0,
                             "BpfObject '{0}': {1}: that needs the kernel's own BTF, which the embedded minimized BTF cannot stand in for (on a kernel without BTF it fails to load).",
                             item.ItemSpec, need);
                 }
-                warned = true;
                 var min = minimizer.Build();
                 content = Gzip.Compress(min.Bytes);
-                Log.LogMessage(MessageImportance.Normal, "ebpf: kernel {0}: {1} of {2} types kept, {3} bytes ({4} compressed) -> {5}",
-                    release, min.TypeCount, min.KernelTypeCount, min.Bytes.Length, content.Length, output);
+                Log.LogMessage(MessageImportance.Normal, "ebpf: kernel {0}{1}: {2} of {3} types kept, {4} bytes ({5} compressed) -> {6}",
+                    release, arch.Length > 0 ? " (" + arch + ")" : string.Empty, min.TypeCount, min.KernelTypeCount, min.Bytes.Length, content.Length, output);
             }
             else
             {

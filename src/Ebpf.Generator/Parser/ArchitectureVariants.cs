@@ -27,20 +27,13 @@ internal static class ArchitectureVariants
         architecture = null;
         if (value is null || value.Trim().Length == 0)
             return true;
-        switch (value.Trim().ToLowerInvariant())
+        architecture = CpuArchitecture.Normalize(value) switch
         {
-            case "x64":
-            case "x86_64":
-            case "amd64":
-                architecture = "X64";
-                return true;
-            case "arm64":
-            case "aarch64":
-                architecture = "Arm64";
-                return true;
-            default:
-                return false;
-        }
+            CpuArchitecture.X64 => "X64",
+            CpuArchitecture.Arm64 => "Arm64",
+            _ => null,
+        };
+        return architecture is not null;
     }
 
     /// <summary>

@@ -15,9 +15,10 @@ namespace Ebpf.Generator.Parser;
 /// </summary>
 internal sealed class KernelBtfInput : IEquatable<KernelBtfInput>
 {
-    public KernelBtfInput(string label, EquatableBytes content, BtfSpec? spec, string? error)
+    public KernelBtfInput(string label, string? architecture, EquatableBytes content, BtfSpec? spec, string? error)
     {
         Label = label;
+        Architecture = architecture;
         Content = content;
         Spec = spec;
         Error = error;
@@ -25,27 +26,29 @@ internal sealed class KernelBtfInput : IEquatable<KernelBtfInput>
 
     /// <summary>The file name, as messages name the kernel.</summary>
     public string Label { get; }
+    /// <summary>The kernel's architecture (x64, arm64) when the build knows it; null: checked against every object.</summary>
+    public string? Architecture { get; }
     /// <summary>The file's bytes as given (identity of this input).</summary>
     public EquatableBytes Content { get; }
     public BtfSpec? Spec { get; }
     public string? Error { get; }
 
     /// <summary>Reads raw or gzip-compressed BTF (or an ELF with .BTF).</summary>
-    public static KernelBtfInput Parse(string label, EquatableBytes content, CancellationToken ct)
+    public static KernelBtfInput Parse(string label, string? architecture, EquatableBytes content, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         try
         {
-            return new KernelBtfInput(label, content, BtfSource.Parse(content.GetArrayUnsafe()), null);
+            return new KernelBtfInput(label, architecture, content, BtfSource.Parse(content.GetArrayUnsafe()), null);
         }
         catch (BpfFormatException e)
         {
-            return new KernelBtfInput(label, content, null, e.Message);
+            return new KernelBtfInput(label, architecture, content, null, e.Message);
         }
     }
 
     // Equality by content: the parsed spec follows from it.
-    public bool Equals(KernelBtfInput? other) => other is not null && other.Label == Label && other.Content.Equals(Content);
+    public bool Equals(KernelBtfInput? other) => other is not null && other.Label == Label && other.Architecture == Architecture && other.Content.Equals(Content);
 
     public override bool Equals(object? obj) => obj is KernelBtfInput k && Equals(k);
 
@@ -54,13 +57,22 @@ internal sealed class KernelBtfInput : IEquatable<KernelBtfInput>
 
 /// <summary>
 /// Build-time CO-RE check: resolves the object's relocations against each listed kernel BTF with the shared
-/// resolver, and warns (EBPF012) for each relocation that the loader would poison or refuse on that kernel.
+/// resolver, and warns (EBPF012) for each relocation that the loader would poison or refuse on that kernel. An object
+/// of one architecture (Architecture metadata) is checked against the kernels of that architecture and those whose
+/// architecture the build does not know: an x64 object never runs on an arm64 kernel.
 /// </summary>
 internal static class CorePreflight
 {
-    public static ImmutableEquatableArray<DiagnosticInfo> Check(string itemPath, string objectName, ReadOnlyMemory<byte> bytes,
-        IReadOnlyList<KernelBtfInput> kernels, CancellationToken ct)
+    public static ImmutableEquatableArray<DiagnosticInfo> Check(string itemPath, string objectName, string? objectArchitecture, ReadOnlyMemory<byte> bytes,
+        IReadOnlyList<KernelBtfInput> allKernels, CancellationToken ct)
     {
+        string? architecture = CpuArchitecture.Normalize(objectArchitecture);
+        var kernels = new List<KernelBtfInput>(allKernels.Count);
+        foreach (var k in allKernels)
+        {
+            if (architecture is null || k.Architecture is null || k.Architecture == architecture)
+                kernels.Add(k);
+        }
         if (kernels.Count == 0)
             return ImmutableEquatableArray<DiagnosticInfo>.Empty;
         var diagnostics = new List<DiagnosticInfo>();

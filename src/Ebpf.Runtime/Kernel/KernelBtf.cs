@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Ebpf.Btf;
 using Ebpf.Core;
@@ -279,14 +280,16 @@ public static class KernelBtf
 
     // ------------------------------------------------------------------ kernels without BTF
 
-    /// <summary>Prefix of the manifest resources that hold embedded minimized kernel BTF: <c>ebpf/btf/RELEASE.btf.gz</c>.</summary>
-    public const string EmbeddedPrefix = "ebpf/btf/";
-
-    /// <summary>Suffix of those resources.</summary>
-    public const string EmbeddedSuffix = ".btf.gz";
-
-    /// <summary>The resource name of a kernel release's embedded BTF.</summary>
-    public static string EmbeddedResourceName(string release) => EmbeddedPrefix + release + EmbeddedSuffix;
+    /// <summary>
+    /// This process's architecture as kernel BTF is keyed by (<see cref="CpuArchitecture"/>: x64, arm64); null for
+    /// others. A kernel runs programs of its own architecture, so the process's is the kernel's.
+    /// </summary>
+    internal static string? Architecture => RuntimeInformation.ProcessArchitecture switch
+    {
+        System.Runtime.InteropServices.Architecture.X64 => CpuArchitecture.X64,
+        System.Runtime.InteropServices.Architecture.Arm64 => CpuArchitecture.Arm64,
+        _ => null,
+    };
 
     /// <summary>
     /// Why the kernel's own BTF cannot be used, or null when it can: "missing", "not readable (...)" or "empty"
@@ -337,37 +340,62 @@ public static class KernelBtf
             return t;
         }
         string release = KernelInfo.Release;
+        string? arch = Architecture;
         var seen = new List<string>();
         if (options.KernelBtfDirectory != null)
         {
             string dir = options.KernelBtfDirectory;
-            foreach (var name in new[] { KernelBtfNames.FileName(release), KernelBtfNames.FileName(release) + ".gz" })
+            foreach (var path in DirectoryCandidates(dir, release, arch))
             {
-                string path = Path.Combine(dir, name);
                 if (!File.Exists(path))
                     continue;
                 var spec = LoadFile(path);
                 log.LogInformation("kernel BTF: {Path} from BpfObjectOptions.KernelBtfDirectory for kernel {Release} ({Vmlinux} is {Problem})", path, release, VmlinuxLocation, problem);
                 return new CoreTargets(spec, $"kernel {release} ({path})");
             }
-            seen.Add($"directory {dir}: {ListDirectory(dir)}");
+            seen.Add($"directory {dir}: {ListDirectory(dir, arch)}");
         }
         if (embedded != null)
         {
-            string resource = EmbeddedResourceName(release);
-            var spec = LoadEmbedded(embedded, resource);
-            if (spec != null)
+            foreach (var resource in EmbeddedCandidates(release, arch))
             {
+                var spec = LoadEmbedded(embedded, resource);
+                if (spec == null)
+                    continue;
                 log.LogInformation("kernel BTF: embedded {Resource} of {Assembly} (minimized at build time) for kernel {Release} ({Vmlinux} is {Problem})",
                     resource, embedded.GetName().Name, release, VmlinuxLocation, problem);
                 return new CoreTargets(spec, $"kernel {release} (embedded {resource}, minimized)");
             }
-            seen.Add($"embedded in {embedded.GetName().Name}: {ListEmbedded(embedded)}");
+            seen.Add($"embedded in {embedded.GetName().Name}: {ListEmbedded(embedded, arch)}");
         }
-        throw new BpfEnvironmentException($"this kernel ({release}) has no BTF: {VmlinuxLocation} is {problem} (the kernel was built without CONFIG_DEBUG_INFO_BTF=y, or it is hidden), and no BTF for {release} was found" +
+        throw new BpfEnvironmentException($"this kernel ({release}{(arch == null ? string.Empty : ", " + arch)}) has no BTF: {VmlinuxLocation} is {problem} (the kernel was built without CONFIG_DEBUG_INFO_BTF=y, or it is hidden), and no BTF for {release} was found" +
             (seen.Count > 0 ? " (" + string.Join("; ", seen) + ")" : string.Empty) +
             ". Add this kernel's BTF: <BpfKernelBtf Include=\"" + release + ".btf.gz\" Embed=\"true\" /> in the project, a " + release +
             ".btf[.gz] in BpfObjectOptions.KernelBtfDirectory, or BpfObjectOptions.TargetBtfPath (kernel BTF comes from BTFHub or from the kernel image, see scripts/extract-kernel-btf.sh)");
+    }
+
+    /// <summary>
+    /// Where a directory may hold this kernel's BTF, in order: <c>DIR/ARCH/RELEASE.btf[.gz]</c> (one directory for
+    /// several architectures, laid out as the build embeds them), then <c>DIR/RELEASE.btf[.gz]</c>.
+    /// </summary>
+    internal static IEnumerable<string> DirectoryCandidates(string dir, string release, string? arch)
+    {
+        string name = KernelBtfNames.FileName(release);
+        if (arch != null)
+        {
+            yield return Path.Combine(dir, arch, name);
+            yield return Path.Combine(dir, arch, name + ".gz");
+        }
+        yield return Path.Combine(dir, name);
+        yield return Path.Combine(dir, name + ".gz");
+    }
+
+    /// <summary>The resources that may hold this kernel's minimized BTF, in order: this architecture's, then the neutral one.</summary>
+    internal static IEnumerable<string> EmbeddedCandidates(string release, string? arch)
+    {
+        if (arch != null)
+            yield return KernelBtfNames.EmbeddedResourceName(release, arch);
+        yield return KernelBtfNames.EmbeddedResourceName(release);
     }
 
     /// <summary>
@@ -413,47 +441,65 @@ public static class KernelBtf
         }
     }
 
-    /// <summary>The kernel releases an assembly carries minimized BTF for, sorted.</summary>
+    /// <summary>
+    /// The kernel releases an assembly carries minimized BTF for that this process can use (those of its
+    /// architecture and those embedded without one), sorted.
+    /// </summary>
     public static IReadOnlyList<string> EmbeddedReleases(Assembly assembly)
     {
         if (assembly is null) throw new ArgumentNullException(nameof(assembly));
-        var list = new List<string>();
+        var (usable, _) = Embedded(assembly, Architecture);
+        return usable;
+    }
+
+    /// <summary>The releases embedded for this architecture (or none), and "release (arch)" for the others.</summary>
+    private static (List<string> Usable, List<string> Other) Embedded(Assembly assembly, string? arch)
+    {
+        var usable = new SortedSet<string>(StringComparer.Ordinal);
+        var other = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var name in assembly.GetManifestResourceNames())
         {
-            if (name.StartsWith(EmbeddedPrefix, StringComparison.Ordinal) && name.EndsWith(EmbeddedSuffix, StringComparison.Ordinal)
-                && name.Length > EmbeddedPrefix.Length + EmbeddedSuffix.Length)
-                list.Add(name.Substring(EmbeddedPrefix.Length, name.Length - EmbeddedPrefix.Length - EmbeddedSuffix.Length));
+            if (!KernelBtfNames.TryParseEmbeddedResourceName(name, out var release, out var resourceArch))
+                continue;
+            if (resourceArch == null || resourceArch == arch)
+                usable.Add(release);
+            else
+                other.Add($"{release} ({resourceArch})");
         }
-        list.Sort(StringComparer.Ordinal);
-        return list;
+        return (new List<string>(usable), new List<string>(other));
     }
 
-    private static string ListEmbedded(Assembly assembly)
+    private static string ListEmbedded(Assembly assembly, string? arch)
     {
-        var list = EmbeddedReleases(assembly);
-        return list.Count == 0 ? "none" : string.Join(", ", list);
+        var (usable, other) = Embedded(assembly, arch);
+        string list = usable.Count == 0 ? "none" : string.Join(", ", usable);
+        return other.Count == 0 ? list : $"{list}; for other architectures: {string.Join(", ", other)}";
     }
 
-    private static string ListDirectory(string dir)
+    private static string ListDirectory(string dir, string? arch)
     {
         if (!Directory.Exists(dir))
             return "does not exist";
-        var list = new List<string>();
+        var list = new SortedSet<string>(StringComparer.Ordinal);
         try
         {
-            foreach (var f in Directory.GetFiles(dir))
+            foreach (var d in arch == null ? new[] { dir } : new[] { Path.Combine(dir, arch), dir })
             {
-                var release = KernelBtfNames.ReleaseFromFileName(f);
-                string name = Path.GetFileName(f);
-                if (release != null && (name.EndsWith(".btf", StringComparison.Ordinal) || name.EndsWith(".btf.gz", StringComparison.Ordinal)))
-                    list.Add(release);
+                if (!Directory.Exists(d))
+                    continue;
+                foreach (var f in Directory.GetFiles(d))
+                {
+                    var release = KernelBtfNames.ReleaseFromFileName(f);
+                    string name = Path.GetFileName(f);
+                    if (release != null && (name.EndsWith(".btf", StringComparison.Ordinal) || name.EndsWith(".btf.gz", StringComparison.Ordinal)))
+                        list.Add(release);
+                }
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "cannot be listed (" + e.Message + ")";
         }
-        list.Sort(StringComparer.Ordinal);
         return list.Count == 0 ? "no RELEASE.btf[.gz] files" : string.Join(", ", list);
     }
 }

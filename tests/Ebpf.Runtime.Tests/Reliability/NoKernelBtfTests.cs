@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.IO.Compression;
+using System.Linq;
 using Ebpf.Kernel;
 using Ebpf.Tests;
 using Xunit;
@@ -174,6 +175,69 @@ public class NoKernelBtfTests
         }
     }
 
+    /// <summary>
+    /// A directory laid out as the build embeds (<c>DIR/ARCH/RELEASE.btf[.gz]</c>, one directory for several
+    /// architectures): this process's architecture's file comes first, before <c>DIR/RELEASE.btf</c>.
+    /// </summary>
+    [Fact]
+    public void TheDirectoryOfThisArchitectureComesFirst()
+    {
+        TestEnvironment.RequireRoot();
+        TestEnvironment.RequireKernelBtf();
+        TestEnvironment.RequireTracefs();
+        string arch = KernelBtf.Architecture ?? throw new InvalidOperationException("not an x64 or arm64 process");
+        string dir = TestEnvironment.TempDir("ebpf-minbtf");
+        try
+        {
+            var spec = Ebpf.Objects.BpfObjectSpec.Parse(File.ReadAllBytes(TestEnvironment.Bpf("exec_snoop")));
+            var minimizer = new Ebpf.Core.CoreBtfMinimizer(KernelBtf.Vmlinux, KernelInfo.Release);
+            minimizer.Add(spec);
+            Directory.CreateDirectory(Path.Combine(dir, arch));
+            File.WriteAllBytes(Path.Combine(dir, arch, KernelInfo.Release + ".btf.gz"), Gzip.Compress(minimizer.Build().Bytes));
+            File.WriteAllBytes(Path.Combine(dir, KernelInfo.Release + ".btf"), new byte[] { 1, 2, 3, 4 });   // not taken
+            Assert.Equal(Path.Combine(dir, arch, KernelInfo.Release + ".btf"), KernelBtf.DirectoryCandidates(dir, KernelInfo.Release, arch).First());
+            using var _ = new EmptyVmlinux(dir);
+            using var obj = BpfObject.Open(TestEnvironment.Bpf("exec_snoop"), new BpfObjectOptions { KernelBtfDirectory = dir });
+            obj.Load();
+            obj.Attach();
+            Assert.NotEmpty(obj.Links);
+            obj.Detach();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// An object opened from an assembly's resources (as a skeleton opens its own) on a kernel without BTF, when the
+    /// assembly embeds none for this release: the error lists the releases embedded for this architecture (and those
+    /// without one), then those for the other architecture; nothing is loaded.
+    /// </summary>
+    [Fact]
+    public void TheErrorListsTheEmbeddedReleasesByArchitecture()
+    {
+        TestEnvironment.RequireRoot();
+        string arch = KernelBtf.Architecture ?? throw new InvalidOperationException("not an x64 or arm64 process");
+        string other = arch == "x64" ? "arm64" : "x64";
+        var assembly = typeof(NoKernelBtfTests).Assembly;
+        Assert.Equal(new[] { "0.0.1-any", $"0.0.{(arch == "x64" ? 2 : 3)}-{arch}only" }, KernelBtf.EmbeddedReleases(assembly));
+        string dir = TestEnvironment.TempDir("ebpf-minbtf");
+        try
+        {
+            using var _ = new EmptyVmlinux(dir);
+            using var obj = BpfObject.OpenResource(assembly, "ebpf/exec_snoop.bpf.o", "exec_snoop");
+            var e = Assert.Throws<BpfEnvironmentException>(obj.Load);
+            Assert.Contains($"this kernel ({KernelInfo.Release}, {arch}) has no BTF", e.Message, StringComparison.Ordinal);
+            Assert.Contains($"embedded in {assembly.GetName().Name}: 0.0.1-any, 0.0.{(arch == "x64" ? 2 : 3)}-{arch}only; for other architectures: 0.0.{(arch == "x64" ? 3 : 2)}-{other}only ({other})", e.Message, StringComparison.Ordinal);
+            Assert.False(obj.IsLoaded);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>No BTF for this release: the error names the release and lists the ones there are; nothing is loaded.</summary>
     [Fact]
     public void NoBtfForThisReleaseListsTheReleasesThereAre()
@@ -187,7 +251,7 @@ public class NoKernelBtfTests
             using var _ = new EmptyVmlinux(dir);
             using var obj = BpfObject.Open(TestEnvironment.Bpf("exec_snoop"), new BpfObjectOptions { KernelBtfDirectory = dir });
             var e = Assert.Throws<BpfEnvironmentException>(obj.Load);
-            Assert.Contains($"this kernel ({KernelInfo.Release}) has no BTF", e.Message, StringComparison.Ordinal);
+            Assert.Contains($"this kernel ({KernelInfo.Release}, {KernelBtf.Architecture}) has no BTF", e.Message, StringComparison.Ordinal);
             Assert.Contains("is empty", e.Message, StringComparison.Ordinal);
             Assert.Contains("1.2.3-other, 4.5.6-another", e.Message, StringComparison.Ordinal);
             Assert.Contains("Embed=\"true\"", e.Message, StringComparison.Ordinal);
