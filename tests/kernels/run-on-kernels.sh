@@ -164,44 +164,75 @@ vmlinux_of() {
 # network tests use (the guest cannot modprobe: its modules are not in the host's /lib/modules)
 GUEST_MODULES="virtio_pci 9pnet_virtio 9p overlay veth sch_ingress cls_bpf $EXTRA_MODULES"
 
-# initrd_of VMLINUZ MODDIR: busybox + guest-init.sh + $GUEST_MODULES with their dependencies
+# initrd_of VMLINUZ MODDIR: busybox + guest-init.sh + $GUEST_MODULES with their dependencies, built once per kernel
+# and script version into $CACHE/<kver>-ebpf-<key>/initrd.cpio.gz. Safe when several runs start at once: the entry's
+# lock makes one build it while the others wait; it is staged in a private temporary directory and renamed into
+# place only when complete, so no run ever sees (or caches) a half-built or partial initramfs. Complete means every
+# module's .modinfo was read and every dependency it names is in the initramfs or built into the kernel: a module
+# set that would not load fails the run instead of being cached. (An earlier version read .modinfo with
+# `objcopy ... /dev/stdout`; objcopy replaces its output file, so whenever /dev/stdout was not a pipe it unlinked
+# /dev/stdout and left a regular file there, from then on every read came back empty, and initramfs images without
+# the dependencies - 9pnet, virtio, virtio_ring - were cached for good. readelf only prints.)
 initrd_of() {
-    local z=$1 moddir=$2 kver key dir st
+    local z=$1 moddir=$2 kver key dir st out
     kver=${z##*/vmlinuz-}
     key=$( { echo "$z"; stat -c %s.%Y "$z"; cat "$HERE/guest-init.sh" "${BASH_SOURCE[0]}"; stat -c %s "$BUSYBOX"; echo "$GUEST_MODULES"; } | sha1sum | cut -c1-12)
-    dir=$CACHE/$kver-ebpf-$key; mkdir -p "$dir"
+    dir=$CACHE/$kver-ebpf-$key; out=$dir/initrd.cpio.gz
+    mkdir -p "$dir" || return 1
     exec 9> "$dir/.lock"; flock 9
-    if [ ! -s "$dir/initrd.cpio.gz" ]; then
-        st=$dir/stage; rm -rf "$st"; mkdir -p "$st"/{bin,dev,proc,sys,modules}
-        cp "$BUSYBOX" "$st/bin/busybox"; cp "$HERE/guest-init.sh" "$st/init"; chmod 755 "$st/init"
-        mknod -m 600 "$st/dev/console" c 5 1; : > "$st/modules.list"
-        if [ -n "$moddir" ]; then
-            declare -A file=() seen=()
-            local f n
-            while IFS= read -r f; do n=${f##*/}; n=${n%%.ko*}; n=${n//-/_}; file[$n]=$f; done \
-                < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz')
-            add() {
-                local n=${1//-/_} src dst deps d
-                [ -n "${seen[$n]:-}" ] && return; seen[$n]=1
-                src=${file[$n]:-}
-                if [ -z "$src" ]; then
-                    grep -q "/${n//_/[-_]}\.ko" "$moddir/modules.builtin" 2>/dev/null || echo "run-on-kernels: warning: module $n neither built in nor found" >&2
-                    return
-                fi
-                dst=$st/modules/$n.ko
-                case "$src" in *.xz) xz -dc "$src" > "$dst" ;; *.zst) zstd -qdc "$src" > "$dst" ;; *.gz) gzip -dc "$src" > "$dst" ;; *) cp "$src" "$dst" ;; esac
-                # (readelf reads any architecture's ELF; the host's objcopy only its own)
-                deps=$(readelf -p .modinfo "$dst" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *depends=//p')
-                for d in ${deps//,/ }; do add "$d"; done
-                echo "$n" >> "$st/modules.list"
-            }
-            for n in $GUEST_MODULES; do add $n; done
+    if [ ! -s "$out" ]; then
+        st=$(mktemp -d "$dir/.stage.XXXXXX") || { exec 9>&-; return 1; }
+        if build_initrd "$st" "$moddir" && (cd "$st/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$st/initrd.cpio.gz"; then
+            mv -f "$st/initrd.cpio.gz" "$out"
         fi
-        (cd "$st" && find . | cpio -o -H newc --quiet | gzip -1) > "$dir/initrd.cpio.gz.tmp" && mv "$dir/initrd.cpio.gz.tmp" "$dir/initrd.cpio.gz" ||
-            { exec 9>&-; return 1; }
+        rm -rf "$st"
     fi
     exec 9>&-
-    echo "$dir/initrd.cpio.gz"
+    [ -s "$out" ] || { echo "run-on-kernels: no initramfs for $kver" >&2; return 1; }
+    echo "$out"
+}
+
+# build_initrd STAGE MODDIR: the initramfs tree in STAGE/root; fails (saying why) unless the module set is complete
+build_initrd() {
+    local st=$1/root moddir=$2 f n
+    mkdir -p "$st"/{bin,dev,proc,sys,modules}
+    cp "$BUSYBOX" "$st/bin/busybox" && cp "$HERE/guest-init.sh" "$st/init" && chmod 755 "$st/init" || return 1
+    mknod -m 600 "$st/dev/console" c 5 1 || return 1
+    : > "$st/modules.list"
+    [ -n "$moddir" ] || return 0
+    declare -A file=() seen=()
+    while IFS= read -r f; do n=${f##*/}; n=${n%%.ko*}; n=${n//-/_}; file[$n]=$f; done \
+        < <(find "$moddir" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz')
+    builtin_module() { grep -q "/${1//_/[-_]}\.ko" "$moddir/modules.builtin" 2>/dev/null; }
+    add() {   # add NAME: the module and, first, what it depends on (modules.list is in load order)
+        local n=${1//-/_} src dst info deps d
+        [ -n "${seen[$n]:-}" ] && return 0; seen[$n]=1
+        src=${file[$n]:-}
+        if [ -z "$src" ]; then
+            builtin_module "$n" && return 0
+            echo "run-on-kernels: module $n is neither built into $kver nor in $moddir" >&2; return 1
+        fi
+        dst=$st/modules/$n.ko
+        case "$src" in *.xz) xz -dc "$src" > "$dst" ;; *.zst) zstd -qdc "$src" > "$dst" ;; *.gz) gzip -dc "$src" > "$dst" ;; *) cp "$src" "$dst" ;; esac ||
+            { echo "run-on-kernels: cannot unpack $src" >&2; return 1; }
+        # (readelf reads any architecture's ELF; the host's objcopy only its own.) modpost gives every module a
+        # depends= entry, empty when it depends on nothing: without one, .modinfo was not read.
+        info=$(readelf -p .modinfo "$dst" 2>&1) || { echo "run-on-kernels: readelf cannot read $src: $info" >&2; return 1; }
+        deps=$(printf '%s\n' "$info" | sed -n 's/^ *\[ *[0-9a-f]*\] *depends=//p')
+        printf '%s\n' "$info" | grep -q '^ *\[ *[0-9a-f]*\] *depends=' || { echo "run-on-kernels: no depends= in the .modinfo of $src" >&2; return 1; }
+        for d in ${deps//,/ }; do add "$d" || return 1; done
+        echo "$n" >> "$st/modules.list"
+    }
+    for n in $GUEST_MODULES; do add "$n" || return 1; done
+    # complete: each module's dependencies are in the list before it, or built in
+    local listed=" $(tr '\n' ' ' < "$st/modules.list")"
+    for n in $(cat "$st/modules.list"); do
+        for d in $(readelf -p .modinfo "$st/modules/$n.ko" | sed -n 's/^ *\[ *[0-9a-f]*\] *depends=//p' | tr ',' ' '); do
+            d=${d//-/_}
+            case "${listed%% $n *} " in *" $d "*) continue ;; esac
+            builtin_module "$d" || { echo "run-on-kernels: $n needs $d, which comes after it or is missing" >&2; return 1; }
+        done
+    done
 }
 
 if [ "$ACCEL" = auto ]; then

@@ -21,6 +21,7 @@ while ! grep -q attached "$out.err" 2>/dev/null; do
     sleep 0.1
 done
 echo "kernel $(uname -r): execsnoop attached (ulimit -l: $(ulimit -l))"
+grep 'kernel BTF:' "$out.err"   # which BTF CO-RE used, when it was not the kernel's own (the sample logs it)
 pids=""
 for n in 1 2 3 4 5; do /bin/true & p=$!; wait $p; pids="$pids $p"; done
 wait $snoop || { echo "sample-check: execsnoop failed"; cat "$out.err"; exit 1; }
