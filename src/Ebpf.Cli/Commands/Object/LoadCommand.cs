@@ -493,30 +493,8 @@ internal static class LoadCommand
 
     // ------------------------------------------------------------------ output
 
-    private static string? s_release;
-
-    /// <summary>The running kernel's release (uname -r).</summary>
-    private static string KernelRelease
-    {
-        get
-        {
-            if (s_release != null)
-                return s_release;
-            try
-            {
-                s_release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
-            }
-            catch (IOException)
-            {
-                s_release = Environment.OSVersion.Version.ToString();
-            }
-            catch (UnauthorizedAccessException)
-            {
-                s_release = Environment.OSVersion.Version.ToString();
-            }
-            return s_release;
-        }
-    }
+    /// <summary>The running kernel's release (uname -r), as the runtime knows it.</summary>
+    private static string KernelRelease => Ebpf.Kernel.KernelInfo.Release;
 
     private static string KernelLabel(Settings settings) =>
         settings.TargetBtf != null ? $"kernel {KernelRelease}, BTF from {settings.TargetBtf}" : $"kernel {KernelRelease}";
