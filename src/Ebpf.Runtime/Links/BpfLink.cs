@@ -20,6 +20,13 @@ public abstract class BpfLink : IDisposable
 
     public bool IsDisposed => _disposed != 0;
 
+    /// <summary>
+    /// Whether the program is still attached through this link: false once the link is disposed or detached, and
+    /// for kernel links whose hook went away (a deleted interface, a removed cgroup, an ended network namespace, a
+    /// BPF_LINK_DETACH by another process), which the kernel reports in the link's info.
+    /// </summary>
+    public virtual bool IsAttached => !IsDisposed;
+
     /// <summary>A description of the hook ("tracepoint syscalls/sys_enter_getpid", "xdp on veth0 (ifindex 5)", ...).</summary>
     public abstract string Target { get; }
 

@@ -28,6 +28,36 @@ public class FdLink : BpfLink
     /// <summary>The kernel's kind of link (bpf_link_type).</summary>
     public BpfLinkType LinkType => (BpfLinkType)GetInfo().Type;
 
+    /// <inheritdoc/>
+    public override bool IsAttached
+    {
+        get
+        {
+            if (IsDisposed || Handle.IsClosed)
+                return false;
+            LinkInfo info;
+            try
+            {
+                info = GetInfo();
+            }
+            catch (BpfException)
+            {
+                return false;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+            // The kernel keeps a detached link (its descriptor stays valid) but clears the hook it was on.
+            return (BpfLinkType)info.Type switch
+            {
+                BpfLinkType.Cgroup => info.U0 != 0,                                  // cgroup_id
+                BpfLinkType.Netns or BpfLinkType.Xdp or BpfLinkType.Tcx or BpfLinkType.Netkit => (uint)info.U0 != 0, // netns_ino, ifindex
+                _ => info.ProgId != 0,
+            };
+        }
+    }
+
     internal LinkInfo GetInfo()
     {
         var info = new LinkInfo();

@@ -24,6 +24,18 @@ public class LinkGroup : BpfLink
 
     public override string Target => _target;
 
+    /// <summary>Whether every member link is still attached.</summary>
+    public override bool IsAttached
+    {
+        get
+        {
+            if (IsDisposed) return false;
+            foreach (var l in _links)
+                if (!l.IsAttached) return false;
+            return true;
+        }
+    }
+
     public override void Detach()
     {
         List<Exception>? errors = null;

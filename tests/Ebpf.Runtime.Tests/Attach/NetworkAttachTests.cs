@@ -45,6 +45,39 @@ public class NetworkAttachTests
     }
 
     [Fact]
+    public void XdpLinkReportsDetachedWhenDetachedOrWhenItsInterfaceIsGone()
+    {
+        using var obj = LoadNet(9);
+        var xdp = new XdpProgram(obj.GetProgram("xdp_count"));
+        using (var veth = new VethPair())
+        using (var link = xdp.Attach(veth.HostInterface))
+        {
+            Assert.True(link.IsAttached);
+            link.Detach(); // BPF_LINK_DETACH: the descriptor stays, the hook is gone
+            Assert.False(link.IsDisposed);
+            Assert.False(link.IsAttached);
+        }
+        var pair = new VethPair();
+        using (var link = xdp.Attach(pair.HostInterface))
+        {
+            Assert.True(link.IsAttached);
+            pair.Dispose(); // deleting the interface detaches the kernel's link
+            Assert.True(Eventually(() => !link.IsAttached), "the link still reports an interface after it was deleted");
+        }
+        var again = new VethPair();
+        try
+        {
+            var link = xdp.Attach(again.HostInterface);
+            link.Dispose();
+            Assert.False(link.IsAttached);
+        }
+        finally
+        {
+            again.Dispose();
+        }
+    }
+
+    [Fact]
     public void XdpLinkSwapsItsProgramAndRefusesASecondAttachment()
     {
         using var veth = new VethPair();
