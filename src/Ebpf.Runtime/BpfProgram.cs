@@ -167,9 +167,12 @@ public partial class BpfProgram : IDisposable
                 int r = BpfSys.Call(Syscalls, BpfCommand.ProgTestRun, ref a);
                 if (r < 0)
                 {
+                    if (-r is Errno.ENOTSUPP or Errno.EOPNOTSUPP)
+                        throw KernelFeatures.MinimumKernelForTestRun(Type) is { } since
+                            ? KernelFeatures.Missing($"BPF_PROG_TEST_RUN of {Type} programs", since, $"program '{Name}' cannot be run on demand on this kernel")
+                            : BpfNotSupportedException.Configuration($"BPF_PROG_TEST_RUN of {Type} programs", $"program '{Name}': the kernel does not run {Type} programs with BPF_PROG_TEST_RUN ({Errno.Name(-r)}); attach it instead");
                     string? hint = -r switch
                     {
-                        Errno.ENOTSUPP or Errno.EOPNOTSUPP => $"{Type} programs cannot be run with BPF_PROG_TEST_RUN on this kernel",
                         Errno.EINVAL => "the kernel refused the input: check the context/data sizes this program type expects",
                         Errno.ENOSPC => "an output buffer is too small",
                         _ => null,

@@ -200,12 +200,68 @@ public sealed partial class KernelFeatures
         return m != null;
     });
 
-    /// <summary>Whether a program type exists (a trivial program of that type loads, or is refused for a reason other than the type).</summary>
-    public bool ProgramType(BpfProgramType type) => Probe("program type " + type, () =>
+    /// <summary>
+    /// Whether a program type exists: a trivial program of that type loads, or reaches the verifier and is refused
+    /// there (types that need an attach target, such as tracing and LSM programs, are refused by the verifier with
+    /// a log; an unknown type fails with EINVAL before the verifier runs, so without one).
+    /// </summary>
+    public bool ProgramType(BpfProgramType type) => ProgramType(type, null);
+
+    /// <summary><see cref="ProgramType(BpfProgramType)"/> for programs that need an expected attach type (cgroup sock, sock_addr, sockopt).</summary>
+    public bool ProgramType(BpfProgramType type, BpfAttachType? expectedAttachType) =>
+        Probe($"program type {type}{(expectedAttachType is { } e ? " (" + e + ")" : "")}", () =>
+        {
+            var log = new byte[4096];
+            // Syscall programs are always sleepable (BPF_F_SLEEPABLE); without the flag the verifier refuses them.
+            uint flags = type == BpfProgramType.Syscall ? 1u << 4 : 0;
+            bool ok = LoadProgram(type, ReturnZero, null, expectedAttachType.HasValue ? (uint)expectedAttachType.Value : 0, out int errno, log, flags);
+            if (ok) return true;
+            if (errno != Errno.EINVAL && errno != Errno.E2BIG) return errno != 0;
+            return log[0] != 0;
+        });
+
+    /// <summary>32-bit jumps (BPF_JMP32), Linux 5.1.</summary>
+    public bool Jmp32 => Probe("BPF_JMP32 instructions", () => LoadProgram(BpfProgramType.SocketFilter, new[]
     {
-        bool ok = LoadProgram(type, ReturnZero, null, 0, out int errno);
-        // Types that need an attach target (tracing, lsm, ext, struct_ops) fail with EINVAL only when unknown.
-        return ok || (errno != Errno.EINVAL && errno != Errno.E2BIG && errno != 0);
+        new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+        new BpfInstruction(BpfOpCodes.ClassJmp32 | BpfOpCodes.OpJeq | BpfOpCodes.SourceK, 0, 0, 0, 1),
+        new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+    }, null, 0, out _));
+
+    /// <summary>Atomic fetch operations (BPF_ATOMIC with BPF_FETCH, xchg, cmpxchg, and/or/xor), Linux 5.12.</summary>
+    public bool AtomicFetch => Probe("atomic fetch operations", () => LoadProgram(BpfProgramType.SocketFilter, new[]
+    {
+        new BpfInstruction(BpfOpCodes.ClassSt | BpfOpCodes.ModeMem | BpfOpCodes.SizeDW, 10, 0, -8, 0),
+        new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 1, 0, 0, 1),
+        new BpfInstruction(BpfOpCodes.ClassStx | BpfOpCodes.ModeAtomic | BpfOpCodes.SizeDW, 10, 1, -8, BpfOpCodes.OpAdd | 1 /* BPF_FETCH */),
+        new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+        new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+    }, null, 0, out _));
+
+    /// <summary>The v4 instruction set (sign-extending moves and loads, signed division, byte swaps, gotol), Linux 6.6.</summary>
+    public bool CpuV4 => Probe("v4 instructions", () => LoadProgram(BpfProgramType.SocketFilter, new[]
+    {
+        new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+        new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceX, 0, 0, 8, 0), // r0 = (s8)r0
+        new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+    }, null, 0, out _));
+
+    /// <summary>
+    /// Calls of kernel functions (BPF_PSEUDO_KFUNC_CALL), Linux 5.13. A kfunc call to a BTF id that is no function
+    /// is refused by a kernel that knows kfunc calls for that reason, and by older ones as a malformed call.
+    /// </summary>
+    public bool KfuncCalls => Probe("kfunc calls", () =>
+    {
+        var log = new byte[4096];
+        var insns = new[]
+        {
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpCall, 0, BpfOpCodes.PseudoKfuncCall, 0, 1),
+            new BpfInstruction(BpfOpCodes.ClassAlu64 | BpfOpCodes.OpMov | BpfOpCodes.SourceK, 0, 0, 0, 0),
+            new BpfInstruction(BpfOpCodes.ClassJmp | BpfOpCodes.OpExit, 0, 0, 0, 0),
+        };
+        if (LoadProgram(BpfProgramType.SchedCls, insns, null, 0, out _, log)) return true;
+        string text = Encoding.UTF8.GetString(log).TrimEnd('\0');
+        return text.Length > 0 && !text.Contains("reserved fields") && !text.Contains("unknown opcode") && !text.Contains("invalid BPF_CALL");
     });
 
     /// <summary>Whether programs of <paramref name="type"/> may call <paramref name="helper"/>.</summary>
@@ -238,6 +294,12 @@ public sealed partial class KernelFeatures
         return LoadProgram(BpfProgramType.SocketFilter, insns, null, 0, out _);
     });
 
+    /// <summary>
+    /// Callback functions (ld_imm64 with BPF_PSEUDO_FUNC), Linux 5.13: they came with bpf_for_each_map_elem(), the
+    /// first helper to take one, so the kernel knowing that helper is the probe.
+    /// </summary>
+    public bool CallbackFunctions => Helper(BpfProgramType.Xdp, BpfHelper.ForEachMapElem);
+
     /// <summary>bpf_get_attach_cookie() (LINUX_HAS_BPF_COOKIE), Linux 5.15.</summary>
     public bool BpfCookie => Helper(BpfProgramType.Kprobe, BpfHelper.GetAttachCookie);
 
@@ -254,7 +316,7 @@ public sealed partial class KernelFeatures
         return fd < 0 ? null : new BpfHandle(fd, BpfHandleKind.Map, _sys);
     }
 
-    private unsafe bool LoadProgram(BpfProgramType type, BpfInstruction[] insns, string? name, uint expectedAttachType, out int errno, byte[]? log = null)
+    private unsafe bool LoadProgram(BpfProgramType type, BpfInstruction[] insns, string? name, uint expectedAttachType, out int errno, byte[]? log = null, uint flags = 0)
     {
         var license = Encoding.ASCII.GetBytes("GPL\0");
         fixed (BpfInstruction* pi = insns)
@@ -268,6 +330,7 @@ public sealed partial class KernelFeatures
                 Insns = (ulong)pi,
                 License = (ulong)pl,
                 ExpectedAttachType = expectedAttachType,
+                ProgFlags = flags,
             };
             if (log != null)
             {

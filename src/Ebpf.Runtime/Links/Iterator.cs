@@ -194,6 +194,8 @@ public partial class BpfProgram
                 }
                 else if (options.CgroupPath != null)
                 {
+                    if (!KernelFeatures.For(Syscalls).CgroupIteratorParameters)
+                        throw KernelFeatures.Missing("cgroup iterator parameters (bpf_iter_link_info.cgroup)", "6.1", $"iterator '{Name}' ({target}) over cgroup {options.CgroupPath}");
                     cgroup = OpenDirectory(options.CgroupPath, "cgroup");
                     *(uint*)info = (uint)options.CgroupOrder;
                     *(uint*)(info + 4) = (uint)cgroup.Fd;
@@ -202,6 +204,10 @@ public partial class BpfProgram
                 }
                 else if (options.Tid > 0 || options.Pid > 0 || options.PidFd > 0)
                 {
+                    // A kernel without them would ignore a tid (it shares the map_fd slot) and iterate every task.
+                    if (!KernelFeatures.For(Syscalls).TaskIteratorParameters)
+                        throw KernelFeatures.Missing("task iterator parameters (bpf_iter_link_info.task: tid, pid, pid_fd)", "6.1",
+                            $"iterator '{Name}' ({target}) for {(options.Tid > 0 ? $"thread {options.Tid}" : options.Pid > 0 ? $"process {options.Pid}" : "a pidfd")}; without them, filter on the task's pid in the program");
                     *(uint*)info = (uint)Math.Max(options.Tid, 0);
                     *(uint*)(info + 4) = (uint)Math.Max(options.Pid, 0);
                     *(uint*)(info + 8) = (uint)Math.Max(options.PidFd, 0);
@@ -213,7 +219,7 @@ public partial class BpfProgram
             int fd = BpfSys.Call(Syscalls, BpfCommand.LinkCreate, ref a);
             if (fd < 0)
                 throw BpfSys.Error(BpfCommand.LinkCreate, -fd, $"of iterator '{Name}' ({target})",
-                    -fd == Errno.EINVAL && hasInfo ? "the kernel refused the iterator's parameters (task iterator parameters need Linux 6.1, cgroup iterators 6.1)" : null);
+                    (-fd == Errno.EINVAL || -fd == Errno.E2BIG) && hasInfo ? "the kernel refused the iterator's parameters" : null);
             return new IteratorLink(this, new BpfHandle(fd, BpfHandleKind.Link, Syscalls), target);
         }
         finally

@@ -51,6 +51,30 @@ public sealed partial class KernelFeatures
         return false;
     });
 
+    /// <summary>
+    /// Task iterators limited to one thread, process or pidfd (bpf_iter_link_info.task), Linux 6.1. Older kernels
+    /// ignore parameters they do not know and would iterate every task, so this is checked before attaching: the
+    /// kernel's BTF describes union bpf_iter_link_info with a "task" member exactly when it has them.
+    /// </summary>
+    public bool TaskIteratorParameters => Probe("task iterator parameters", () => IterLinkInfoHas("task"));
+
+    /// <summary>Cgroup iterators' order and cgroup (bpf_iter_link_info.cgroup), Linux 6.1.</summary>
+    public bool CgroupIteratorParameters => Probe("cgroup iterator parameters", () => IterLinkInfoHas("cgroup"));
+
+    private static bool IterLinkInfoHas(string member)
+    {
+        if (!KernelBtf.IsAvailable) return true; // cannot tell: let the kernel decide
+        var btf = KernelBtf.Vmlinux;
+        int id = btf.FindByName("bpf_iter_link_info", Ebpf.Btf.BtfKind.Union);
+        if (id <= 0) return false;
+        for (int i = 0; i < btf.GetVlen(id); i++)
+        {
+            btf.GetMemberRaw(id, i, out int nameOff, out _, out _);
+            if (btf.GetString(nameOff) == member) return true;
+        }
+        return false;
+    }
+
     private unsafe bool LinkProbe(BpfProgramType type, BpfAttachType? expected, BpfAttachType attachType, uint target, int supportedErrno)
     {
         using var prog = LoadProbeProgram(type, expected);

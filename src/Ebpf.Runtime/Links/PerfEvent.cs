@@ -70,7 +70,7 @@ public class PerfEventLink : BpfLink
     {
         if (path is null) throw new ArgumentNullException(nameof(path));
         if (LinkHandle == null)
-            throw new NotSupportedException($"{Target}: attached without a bpf_link (kernel before 5.15), so it cannot be pinned");
+            throw KernelFeatures.Missing("perf-event links (BPF_LINK_TYPE_PERF_EVENT)", "5.15", $"{Target} was attached with PERF_EVENT_IOC_SET_BPF, which has no link to pin");
         BpfSys.ObjPin(Program.Syscalls, LinkHandle, path);
         PinPath = path;
     }

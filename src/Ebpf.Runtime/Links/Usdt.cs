@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Ebpf.Btf;
@@ -27,7 +28,9 @@ internal sealed class UsdtNote
 /// <summary>
 /// USDT support compatible with libbpf's usdt.bpf.h: probe sites come from SystemTap SDT notes, each site's
 /// argument locations are encoded into a struct __bpf_usdt_spec written to the object's __bpf_usdt_specs map, and
-/// a uprobe is attached at the site with the spec's index as BPF cookie (bpf_usdt_arg() reads it back).
+/// a uprobe is attached at the site with the spec's index as BPF cookie (bpf_usdt_arg() reads it back). On kernels
+/// without BPF cookies (before 5.15) the program finds the spec by the probe's address instead, as libbpf arranges
+/// it: each site's absolute address in the traced process goes into __bpf_usdt_ip_to_spec_id.
 /// </summary>
 internal static class Usdt
 {
@@ -185,6 +188,112 @@ internal static class Usdt
         throw new BpfException($"all {used.Length} USDT spec slots of map '{specs.Name}' are in use (BPF_USDT_MAX_SPEC_CNT)");
     }
 
+    /// <summary>
+    /// The address a site runs at, the key of __bpf_usdt_ip_to_spec_id (kernels without BPF cookies): in an
+    /// executable (ET_EXEC) its link-time address; in a shared object or position-independent executable (ET_DYN)
+    /// the address of the file offset in the mapping of <paramref name="path"/> in process <paramref name="pid"/>
+    /// (libbpf reads /proc/PID/maps the same way), so one process is needed.
+    /// </summary>
+    public static ulong AbsoluteAddress(UsdtNote note, bool executable, string path, int pid, IReadOnlyList<MappedSegment>? maps, string probe)
+    {
+        if (executable)
+            return note.Address;
+        if (maps == null)
+            throw new BpfNotSupportedException("BPF cookies", "5.15",
+                $"USDT probe {probe} in '{path}' (a shared object or position-independent executable) can only be attached for one process " +
+                "on this kernel: without BPF cookies the probe's spec is found by its run-time address, which depends on where a process maps the file; pass a pid");
+        foreach (var seg in maps)
+        {
+            if (seg.Executable && note.FileOffset >= seg.Offset && note.FileOffset - seg.Offset < seg.End - seg.Start)
+                return seg.Start - seg.Offset + note.FileOffset;
+        }
+        throw new BpfException($"USDT probe {probe}: '{path}' has no executable mapping covering file offset 0x{note.FileOffset:x} in process {pid} (/proc/{pid}/maps); is the library loaded there?");
+    }
+
+    /// <summary>One line of /proc/PID/maps.</summary>
+    internal readonly struct MappedSegment
+    {
+        public MappedSegment(ulong start, ulong end, ulong offset, bool executable)
+        {
+            Start = start; End = end; Offset = offset; Executable = executable;
+        }
+        public ulong Start { get; }
+        public ulong End { get; }
+        public ulong Offset { get; }
+        public bool Executable { get; }
+    }
+
+    /// <summary>The mappings of <paramref name="path"/> in process <paramref name="pid"/> ("/proc/PID/root/..." paths and symbolic links resolved).</summary>
+    public static List<MappedSegment> ReadMappings(Syscalls sys, int pid, string path)
+    {
+        string file = $"/proc/{pid}/maps";
+        string text = sys.ReadTextFile(file, out int errno)
+            ?? throw new BpfEnvironmentException($"cannot read {file} ({Errno.Name(errno)}): {(errno == Errno.ENOENT ? $"process {pid} does not exist" : "it is needed to find where the USDT probe's library is mapped")}");
+        string rootPrefix = $"/proc/{pid}/root";
+        string wanted = path.StartsWith(rootPrefix + "/", StringComparison.Ordinal) ? path.Substring(rootPrefix.Length) : path;
+        string real = RealPath(path);
+        var result = new List<MappedSegment>();
+        foreach (var raw in text.Split('\n'))
+        {
+            // start-end perms offset dev inode path
+            var f = raw.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 6) continue;
+            string mapped = f[5].Trim();
+            if (mapped != wanted && mapped != path && mapped != real && RealPath(rootPrefix + mapped) != real) continue;
+            int dash = f[0].IndexOf('-');
+            if (dash <= 0
+                || !ulong.TryParse(f[0].AsSpan(0, dash), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong start)
+                || !ulong.TryParse(f[0].AsSpan(dash + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong end)
+                || !ulong.TryParse(f[2], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong offset)
+                || end <= start || f[1].Length < 3)
+                continue;
+            result.Add(new MappedSegment(start, end, offset, f[1][2] == 'x'));
+        }
+        return result;
+    }
+
+    /// <summary>The path with every symbolic link resolved (as realpath(3)); the path itself when it cannot be.</summary>
+    private static string RealPath(string path)
+    {
+        try
+        {
+            var parts = new List<string>(System.IO.Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries));
+            string cur = "/";
+            for (int i = 0, hops = 0; i < parts.Count; i++)
+            {
+                string next = System.IO.Path.Combine(cur, parts[i]);
+                var target = new System.IO.FileInfo(next).LinkTarget;
+                if (target == null)
+                {
+                    cur = next;
+                    continue;
+                }
+                if (++hops > 40) return path; // a loop
+                string resolved = System.IO.Path.GetFullPath(target, cur);
+                parts.RemoveRange(0, i + 1);
+                parts.InsertRange(0, resolved.Split('/', StringSplitOptions.RemoveEmptyEntries));
+                cur = "/";
+                i = -1;
+            }
+            return cur;
+        }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return path;
+        }
+    }
+
+    /// <summary>Removes the sites' addresses from __bpf_usdt_ip_to_spec_id (a map already closed has nothing to remove).</summary>
+    public static unsafe void ForgetAddresses(BpfMap? ipToSpecId, IReadOnlyList<ulong> addresses)
+    {
+        if (ipToSpecId == null || !ipToSpecId.IsLoaded) return;
+        foreach (ulong a in addresses)
+        {
+            ulong key = a;
+            ipToSpecId.Delete(new ReadOnlySpan<byte>(&key, 8));
+        }
+    }
+
     public static void FreeSpecId(BpfMap specs, int id)
     {
         if (!s_specIds.TryGetValue(specs, out var used)) return;
@@ -200,12 +309,17 @@ public sealed class UsdtLink : LinkGroup
 {
     private readonly BpfMap _specs;
     private readonly int[] _specIds;
+    private readonly BpfMap? _ipToSpecId;
+    private readonly ulong[] _addresses;
 
-    internal UsdtLink(BpfProgram program, IReadOnlyList<BpfLink> links, string target, BpfMap specs, int[] specIds, string binaryPath, string provider, string name)
+    internal UsdtLink(BpfProgram program, IReadOnlyList<BpfLink> links, string target, BpfMap specs, int[] specIds, BpfMap? ipToSpecId, ulong[] addresses,
+        string binaryPath, string provider, string name)
         : base(program, links, target)
     {
         _specs = specs;
         _specIds = specIds;
+        _ipToSpecId = ipToSpecId;
+        _addresses = addresses;
         BinaryPath = binaryPath;
         Provider = provider;
         Name = name;
@@ -216,9 +330,15 @@ public sealed class UsdtLink : LinkGroup
     public string Name { get; }
     /// <summary>Number of call sites of the probe (one uprobe each).</summary>
     public int SiteCount => Links.Count;
+    /// <summary>
+    /// True when the sites find their argument specs by address (__bpf_usdt_ip_to_spec_id) because the kernel has no
+    /// BPF cookies (before 5.15); false when each uprobe carries its spec id as cookie.
+    /// </summary>
+    public bool UsesAddressMap => _ipToSpecId != null;
 
     private protected override void ReleaseGroup()
     {
+        Usdt.ForgetAddresses(_ipToSpecId, _addresses);
         foreach (int id in _specIds)
             Usdt.FreeSpecId(_specs, id);
     }
@@ -235,15 +355,22 @@ public partial class BpfProgram
         var obj = Object ?? throw new InvalidOperationException($"program '{Name}' has no object: USDT programs need the object's __bpf_usdt_specs map");
         if (!obj.TryGetMap("__bpf_usdt_specs", out var specs) || !specs.IsLoaded)
             throw new InvalidOperationException($"program '{Name}': object '{obj.Name}' has no __bpf_usdt_specs map; USDT programs must be built with <bpf/usdt.bpf.h>");
-        if (!KernelFeatures.For(Syscalls).BpfCookie)
-            throw new BpfNotSupportedException("USDT probes without BPF cookies", "5.15", $"program '{Name}': this runtime passes the USDT spec as a BPF cookie");
+        // Without BPF cookies (before 5.15) usdt.bpf.h looks the spec id up by the probe's address (LINUX_HAS_BPF_COOKIE
+        // is false in its .kconfig, so the verifier never sees bpf_get_attach_cookie()).
+        BpfMap? ipToSpecId = null;
+        if (!KernelFeatures.For(Syscalls).BpfCookie
+            && (!obj.TryGetMap("__bpf_usdt_ip_to_spec_id", out ipToSpecId) || !ipToSpecId.IsLoaded))
+            throw new BpfNotSupportedException("BPF cookies", "5.15",
+                $"program '{Name}': without them a USDT program finds its argument specs by address in the __bpf_usdt_ip_to_spec_id map, which object '{obj.Name}' does not have (built with an old usdt.bpf.h?)");
         string path = BinaryResolver.Resolve(binary, pid);
         List<UsdtNote> notes;
         UsdtArguments argumentSyntax;
+        bool executable;
         var elf = ElfBinary.Open(path);
         try
         {
             argumentSyntax = UsdtArguments.For(elf.Machine, path);
+            executable = elf.FileType == 2; // ET_EXEC: sites run at their link-time addresses
             notes = Usdt.ReadNotes(elf, provider, name);
             if (notes.Count == 0)
             {
@@ -261,12 +388,14 @@ public partial class BpfProgram
         var layout = Usdt.SpecLayout.For(obj, specs.ValueSize);
         var links = new List<BpfLink>();
         var ids = new List<int>();
+        var addresses = new List<ulong>();
         var specIdByArgs = new Dictionary<string, int>(StringComparer.Ordinal);
+        string probe = $"{provider}:{name}";
+        var maps = ipToSpecId != null && !executable && pid >= 0 ? Usdt.ReadMappings(Syscalls, pid, path) : null;
         try
         {
             foreach (var note in notes)
             {
-                string probe = $"{provider}:{name}";
                 if (!specIdByArgs.TryGetValue(note.Arguments, out int id))
                 {
                     var args = argumentSyntax.Parse(note.Arguments, probe);
@@ -277,17 +406,35 @@ public partial class BpfProgram
                     specs.Update(new ReadOnlySpan<byte>(&key, 4), bytes);
                     specIdByArgs[note.Arguments] = id;
                 }
-                links.Add(AttachUprobeAt(path, $"{provider}:{name}", note.FileOffset, pid, false, (ulong)id, note.SemaphoreOffset, ProbeAttachMode.Default));
+                ulong cookieValue = (ulong)id;
+                if (ipToSpecId != null)
+                {
+                    ulong ip = Usdt.AbsoluteAddress(note, executable, path, pid, maps, probe);
+                    uint value = (uint)id;
+                    try
+                    {
+                        ipToSpecId.Update(new ReadOnlySpan<byte>(&ip, 8), new ReadOnlySpan<byte>(&value, 4), BpfMapUpdateFlags.NoExist);
+                    }
+                    catch (BpfSyscallException e) when (e.Errno == Errno.EEXIST)
+                    {
+                        throw new BpfException($"USDT probe {probe}: address 0x{ip:x} of '{path}' is already attached through map '{ipToSpecId.Name}' " +
+                            "(without BPF cookies, before Linux 5.15, an address carries one USDT spec per object: detach the other attachment first)", e);
+                    }
+                    addresses.Add(ip);
+                    cookieValue = 0;
+                }
+                links.Add(AttachUprobeAt(path, probe, note.FileOffset, pid, false, cookieValue, note.SemaphoreOffset, ProbeAttachMode.Default));
             }
         }
         catch
         {
             for (int i = links.Count - 1; i >= 0; i--) links[i].Dispose();
+            Usdt.ForgetAddresses(ipToSpecId, addresses);
             foreach (int id in ids) Usdt.FreeSpecId(specs, id);
             throw;
         }
         return new UsdtLink(this, links, $"usdt {path}:{provider}:{name} ({links.Count} site{(links.Count == 1 ? "" : "s")}){(pid >= 0 ? $" for pid {pid}" : "")}",
-            specs, ids.ToArray(), path, provider, name);
+            specs, ids.ToArray(), ipToSpecId, addresses.ToArray(), path, provider, name);
     }
 }
 

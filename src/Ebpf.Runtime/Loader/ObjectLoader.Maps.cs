@@ -138,7 +138,7 @@ internal sealed unsafe partial class ObjectLoader
             if (map.StructOps != null && StructOpsCreateFailure(map, attr, errno) is { } structOpsError)
                 throw structOpsError;
             if (errno == Errno.EINVAL && !_features.MapType(map.Type))
-                throw new BpfNotSupportedException($"{map.Type} maps", MinimumKernelFor(map.Type), $"map '{map.Name}'");
+                throw KernelFeatures.Missing($"{map.Type} maps ({KernelFeatures.KernelName("BPF_MAP_TYPE_", map.Type.ToString())})", KernelFeatures.MinimumKernel(map.Type), $"map '{map.Name}'");
             return BpfSys.MapCreate(_sys, ref attr, map.Name); // raises the typed error with advice
         }
         return new BpfHandle(fd, BpfHandleKind.Map, _sys);
@@ -163,24 +163,6 @@ internal sealed unsafe partial class ObjectLoader
         while (size < requested && size < (1u << 31)) size <<= 1;
         return size;
     }
-
-    private static string MinimumKernelFor(BpfMapType t) => t switch
-    {
-        BpfMapType.Ringbuf => "5.8",
-        BpfMapType.BloomFilter => "5.16",
-        BpfMapType.UserRingbuf => "6.1",
-        BpfMapType.TaskStorage => "5.11",
-        BpfMapType.InodeStorage => "5.10",
-        BpfMapType.Queue or BpfMapType.Stack => "4.20",
-        BpfMapType.LpmTrie => "4.11",
-        BpfMapType.LruHash or BpfMapType.LruPercpuHash => "4.10",
-        BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps => "4.12",
-        BpfMapType.SkStorage => "5.2",
-        BpfMapType.StructOps => "5.6",
-        BpfMapType.CgrpStorage => "6.2",
-        BpfMapType.Arena => "6.9",
-        _ => "4.x",
-    };
 
     private void PopulateDataSection(BpfMap map)
     {

@@ -177,6 +177,8 @@ internal sealed unsafe partial class ObjectLoader
         return Encoding.UTF8.GetString(log, 0, n < 0 ? log.Length : n).TrimEnd();
     }
 
+    private static readonly Regex s_unknownHelper = new Regex(@"invalid func unknown#(\d+)", RegexOptions.CultureInvariant);
+
     private static readonly Regex s_poisonLine = new Regex(@"^(\d+): \(85\) call unknown#(\d+)", RegexOptions.Multiline | RegexOptions.CultureInvariant);
 
     /// <summary>The exception for a failed load: a CO-RE failure the verifier reached, or the verifier's refusal with its log.</summary>
@@ -201,6 +203,13 @@ internal sealed unsafe partial class ObjectLoader
                 return new BpfException($"prog '{p.Name}': the verifier reached a call of kfunc '{ext.Name}' (instruction #{insn}), which this kernel does not have (it is declared __weak); guard the call with bpf_ksym_exists()");
             }
         }
+        if (MissingKernelFeature(p, linked, errno) is { } missing)
+            return missing;
+        // A helper this kernel does not know at all ("invalid func unknown#181"): name it and its release.
+        if (s_unknownHelper.Match(log) is { Success: true } uh
+            && int.TryParse(uh.Groups[1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int helperId)
+            && KernelFeatures.MinimumKernel(helperId) is { } helperSince)
+            return KernelFeatures.Missing($"helper {BpfHelpers.GetName(helperId)} (#{helperId})", helperSince, $"prog '{p.Name}' (SEC(\"{p.SectionName}\")) calls it");
         if (errno == Errno.EPERM && Environment.IsPrivilegedProcess && p.Type is BpfProgramType.Tracing or BpfProgramType.Lsm or BpfProgramType.Ext or BpfProgramType.StructOps)
             return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\"))",
                 $"this process is privileged, so the kernel itself refuses {p.Type} programs: it was built without BPF trampolines (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS){(p.Type == BpfProgramType.Lsm ? ", or without CONFIG_BPF_LSM / \"bpf\" in the lsm= boot parameter" : string.Empty)}, or kernel lockdown forbids them; use a kprobe or tracepoint instead on this kernel");
@@ -212,6 +221,35 @@ internal sealed unsafe partial class ObjectLoader
     private static BpfVerifierException VerifierRefusal(BpfProgram p, int errno, string log) =>
         new BpfVerifierException(p.Name, errno, log,
             $"prog '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\")): the verifier rejected it ({Errno.Name(errno)}): {LastLogLine(log)}. The full verifier log is in VerifierLog ({log.Length} characters).");
+
+    /// <summary>
+    /// A kernel feature the program needs and this kernel lacks, named with the first Linux release that has it:
+    /// its program type, or an instruction-set extension it uses (the verifier would only say EINVAL, "unknown
+    /// opcode" or "uses reserved fields"). Probed only after a load has failed.
+    /// </summary>
+    private BpfNotSupportedException? MissingKernelFeature(BpfProgram p, LinkedProgram linked, int errno)
+    {
+        if (errno is not (Errno.EINVAL or Errno.E2BIG or Errno.EOPNOTSUPP or Errno.ENOTSUPP))
+            return null;
+        if (!_features.ProgramType(p.Type, p.ExpectedAttachType))
+            return KernelFeatures.Missing(KernelFeatures.ProgramTypeFeature(p.Type), KernelFeatures.MinimumKernel(p.Type),
+                $"prog '{p.Name}' (SEC(\"{p.SectionName}\"))",
+                p.Type switch
+                {
+                    BpfProgramType.Lsm => "it was built without CONFIG_BPF_LSM",
+                    BpfProgramType.LircMode2 => "it was built without CONFIG_BPF_LIRC_MODE2",
+                    BpfProgramType.LwtIn or BpfProgramType.LwtOut or BpfProgramType.LwtXmit or BpfProgramType.LwtSeg6Local => "it was built without CONFIG_LWTUNNEL_BPF",
+                    BpfProgramType.Kprobe or BpfProgramType.Tracepoint or BpfProgramType.PerfEvent or BpfProgramType.RawTracepoint => "it was built without CONFIG_BPF_EVENTS",
+                    _ => null,
+                });
+        foreach (var need in KernelFeatures.InstructionSetNeeds(linked.Instructions))
+        {
+            if (!_features.Supports(need.Key))
+                return KernelFeatures.Missing(KernelFeatures.Describe(need.Key), KernelFeatures.MinimumKernel(need.Key),
+                    $"prog '{p.Name}' (SEC(\"{p.SectionName}\")) uses them, first at instruction #{need.Value} ({linked.Instructions[need.Value]})");
+        }
+        return null;
+    }
 
     private static string LastLogLine(string log)
     {

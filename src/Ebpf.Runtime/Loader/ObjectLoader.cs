@@ -397,7 +397,15 @@ internal sealed unsafe partial class ObjectLoader
                 _log.LogDebug("extern ({Kind} ksym) '{Name}': not found, weak: left unresolved", e.IsFunction ? "func" : "var", e.Name);
                 return;
             }
-            throw new BpfException($"extern ({(e.IsFunction ? "func" : "var")} ksym) '{e.Name}': not found in the kernel's BTF{(_options.TargetBtfPath == null ? " or module BTFs" : string.Empty)}; declare it __weak if it is optional");
+            if (e.IsFunction && _options.TargetBtfPath == null && !_features.KfuncCalls)
+                throw KernelFeatures.Missing("kfunc calls (BPF_PSEUDO_KFUNC_CALL)", "5.13", $"extern (func ksym) '{e.Name}' is a kernel function; declare it __weak and guard its call with bpf_ksym_exists() if the program must load without it");
+            if (!e.IsFunction && !HasVariables(vmlinux))
+                throw BpfNotSupportedException.Configuration("typed ksyms (kernel BTF with VAR types)",
+                    $"this kernel does not support typed ksyms (kernel BTF with VAR types): extern (var ksym) '{e.Name}' cannot be resolved, because the BTF of {KernelInfo.Release} describes no variables. " +
+                    "Typed ksyms need Linux 5.10 or later whose BTF was generated with per-CPU variables (pahole 1.18 or later; builds of 5.10 to 5.15 with pahole 1.18 to 1.21, " +
+                    "such as Debian 11's, leave them out). Declare it untyped (extern const void " + e.Name + " __ksym) to get its address from kallsyms, or __weak if it is optional");
+            throw new BpfException($"extern ({(e.IsFunction ? "func" : "var")} ksym) '{e.Name}': not found in the kernel's BTF{(_options.TargetBtfPath == null ? " or module BTFs" : string.Empty)}" +
+                (e.IsFunction ? $" (kfuncs come and go with kernel versions: {KernelInfo.Release} does not have this one)" : string.Empty) + "; declare it __weak if it is optional");
         }
         // The declaration must agree with the kernel's type (libbpf checks the same).
         // Variables compare their types with modifiers and typedefs skipped; kfuncs compare their prototypes.
@@ -428,6 +436,14 @@ internal sealed unsafe partial class ObjectLoader
             }
         }
         _log.LogDebug("extern ({Kind} ksym) '{Name}': resolved to [{Id}] in {Where}", e.IsFunction ? "func" : "var", e.Name, id, module ?? "vmlinux");
+    }
+
+    /// <summary>Whether a BTF describes any variable (kernel BTF without them: built with pahole 1.18 to 1.21 on 5.10 to 5.15, or older).</summary>
+    private static bool HasVariables(BtfSpec btf)
+    {
+        for (int id = btf.FirstTypeId; id < btf.TypeCount; id++)
+            if (btf.GetKind(id) == BtfKind.Var) return true;
+        return false;
     }
 
     // ================================================================== BTF

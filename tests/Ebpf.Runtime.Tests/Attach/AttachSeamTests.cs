@@ -201,7 +201,7 @@ public class AttachSeamTests
         Assert.Equal((pfd, PerfEventAttr.IocSetBpf, (ulong)prog.Fd), k.Ioctls[0]);
         Assert.Equal((pfd, PerfEventAttr.IocEnable, 0ul), k.Ioctls[1]);
         Assert.False(link.IsKernelLink);
-        Assert.Throws<NotSupportedException>(() => link.Pin("/sys/fs/bpf/x"));
+        Assert.Throws<BpfNotSupportedException>(() => link.Pin("/sys/fs/bpf/x")); // perf-event links: Linux 5.15
         link.Dispose();
         Assert.Equal((pfd, PerfEventAttr.IocDisable, 0ul), k.Ioctls[2]);
         Assert.Equal(new[] { prog.Fd }, k.OpenFds.ToArray());
