@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * calls.bpf.c - bpf-to-bpf calls and callbacks.
+ * calls.bpf.c - bpf-to-bpf calls.
  *
  * Idea: subprograms live in .text and are appended to each program that
  * calls them; the loader must relocate the call instructions (and the
@@ -9,17 +9,19 @@
  *                    caller);
  *   - clamp_add():   global __noinline function (BTF linkage global: the
  *                    kernel verifies it once, on its own, from its BTF
- *                    signature);
+ *                    signature; Linux 5.6);
  *   - mix():         static subprogram shared by both programs;
- *   - sum_cb():      callback passed to bpf_loop;
- *   - max_cb():      callback passed to bpf_for_each_map_elem.
+ *   - sum_below():   static subprogram with a bounded loop (Linux 5.3).
+ * Callbacks (bpf_loop, bpf_for_each_map_elem) are in callbacks.bpf.c: they
+ * need Linux 5.17 and 5.13.
  *
- * Programs, SEC("syscall"), BPF_PROG_TEST_RUN without ctx:
+ * Programs, SEC("xdp"), BPF_PROG_TEST_RUN with any packet of 14 bytes or
+ * more:
  *   calls_a  returns mix(square(seed), clamp_add(40, 2)) = 49 * 2 + 42 = 140
  *            (seed is a .data variable, 7) and sets result_a = sum of 0..9
- *            computed by bpf_loop = 45.
- *   calls_b  fills values[i] = i * 3 (i < 8), finds the maximum with
- *            bpf_for_each_map_elem (21, into result_b), returns
+ *            computed by sum_below(seed + 3) = 45.
+ *   calls_b  fills values[i] = i * 3 (i < 8), finds the maximum by looking
+ *            each one up (21, into result_b), returns
  *            mix(result_b, clamp_add(1000, 1000)) = 21 * 2 + 255 = 297
  *            (clamp_add saturates at 255).
  */
@@ -60,33 +62,14 @@ static __noinline __u64 mix(__u64 x, __u64 y)
 	return x * 2 + y;
 }
 
-struct loop_ctx {
-	__u64 sum;
-};
-
-static long sum_cb(__u32 index, void *data)
+static __noinline __u64 sum_below(__u32 n)
 {
-	struct loop_ctx *lc = data;
+	__u64 sum = 0;
+	__u32 i;
 
-	lc->sum += index;
-	return 0;	/* 0: continue, 1: stop */
-}
-
-struct max_ctx {
-	__u64 max;
-	__u32 seen;
-};
-
-/* The first argument is really a struct bpf_map *: declared void * so the
- * object's BTF/DWARF does not drag in struct bpf_map's whole type graph. */
-static long max_cb(void *map, __u32 *key, __u64 *val, void *data)
-{
-	struct max_ctx *mc = data;
-
-	mc->seen++;
-	if (*val > mc->max)
-		mc->max = *val;
-	return 0;
+	for (i = 0; i < n && i < 64; i++)
+		sum += i;
+	return sum;
 }
 
 static __always_inline void set_value(__u32 key, __u64 v)
@@ -94,27 +77,31 @@ static __always_inline void set_value(__u32 key, __u64 v)
 	bpf_map_update_elem(&values, &key, &v, BPF_ANY);
 }
 
-SEC("syscall")
-int calls_a(void *ctx)
+SEC("xdp")
+int calls_a(struct xdp_md *ctx)
 {
-	struct loop_ctx lc = {};
-
-	bpf_loop(10, sum_cb, &lc, 0);
-	result_a = lc.sum;
+	result_a = sum_below(seed + 3);	/* 10 */
 	return mix(square(seed), clamp_add(40, 2));
 }
 
-SEC("syscall")
-int calls_b(void *ctx)
+SEC("xdp")
+int calls_b(struct xdp_md *ctx)
 {
-	struct max_ctx mc = {};
+	__u64 max = 0, *v;
 	__u32 i;
 
 #pragma clang loop unroll(full)
 	for (i = 0; i < 8; i++)
 		set_value(i, i * 3);
-	bpf_for_each_map_elem(&values, max_cb, &mc, 0);
-	result_b = mc.max;
+#pragma clang loop unroll(full)
+	for (i = 0; i < 8; i++) {
+		__u32 key = i;
+
+		v = bpf_map_lookup_elem(&values, &key);
+		if (v && *v > max)
+			max = *v;
+	}
+	result_b = max;
 	return mix(result_b, clamp_add(1000, 1000));
 }
 

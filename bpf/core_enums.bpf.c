@@ -14,7 +14,7 @@
  *     ENUMVAL_VALUE relocation is guarded by the exists check, so libbpf
  *     poisons dead code only).
  *
- * Program `probe_enums` (SEC("syscall"), BPF_PROG_TEST_RUN, no ctx) stores
+ * Program `probe_enums` (SEC("xdp"), BPF_PROG_TEST_RUN with any packet) stores
  * the answers in `out` (struct core_enums_out, .bss). On this kernel:
  *   ringbuf_exists 1, ringbuf_value 27, ringbuf_flavor_value 27 (local says
  *   1000), missing_exists 0, missing_value 0xdead (fallback);
@@ -54,8 +54,8 @@ struct core_enums_out {
 
 struct core_enums_out out;
 
-SEC("syscall")
-int probe_enums(void *ctx)
+SEC("xdp")
+int probe_enums(struct xdp_md *ctx)
 {
 	out.ringbuf_exists = bpf_core_enum_value_exists(enum bpf_map_type, BPF_MAP_TYPE_RINGBUF);
 	out.ringbuf_value = bpf_core_enum_value(enum bpf_map_type, BPF_MAP_TYPE_RINGBUF);

@@ -31,7 +31,7 @@
  * so an object with many of them (anything that embeds task_struct) is not
  * byte-identical when built from a different directory.
  *
- * Program `probe_types` (SEC("syscall"), BPF_PROG_TEST_RUN, no ctx) stores
+ * Program `probe_types` (SEC("xdp"), BPF_PROG_TEST_RUN with any packet) stores
  * every answer in `out` (struct core_types_out, .bss). On this kernel
  * (6.18, x86-64): task_size 3264, pid_t/pid_type sizes 4, sighandler size
  * 8, task_kernel_id = id of task_struct in /sys/kernel/btf/vmlinux (114
@@ -106,8 +106,8 @@ struct core_types_out {
 
 struct core_types_out out;
 
-SEC("syscall")
-int probe_types(void *ctx)
+SEC("xdp")
+int probe_types(struct xdp_md *ctx)
 {
 	out.task_exists = bpf_core_type_exists(struct task_struct___min);
 	out.pid_t_exists = bpf_core_type_exists(pid_t);

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * externs.bpf.c - extern variables the loader must resolve: .kconfig and
- * __ksym (kfunc calls are in kfuncs.bpf.c).
+ * untyped __ksym (typed ksyms are in externs_typed.bpf.c, kfunc calls in
+ * kfuncs.bpf.c).
  *
  * Idea: the loader fills the .kconfig map from the kernel config
  * (/proc/config.gz or /boot/config-$(uname -r)) plus the libbpf "virtual"
- * LINUX_* values, and patches ld_imm64 instructions for __ksym externs:
- * untyped ones (const void) with the kallsyms address, typed ones with the
- * vmlinux BTF id of the VAR (the kernel then resolves the address). Weak
- * externs that cannot be resolved become 0 / NULL instead of failing.
+ * LINUX_* values, and patches ld_imm64 instructions for untyped __ksym
+ * externs (const void) with the kallsyms address. Weak externs that cannot
+ * be resolved become 0 / NULL instead of failing. Nothing here needs more
+ * than a kernel with global data (5.2).
  *
- * Programs, all SEC("syscall") so BPF_PROG_TEST_RUN runs them (no ctx); each
- * copies what it sees into .bss:
+ * Programs, SEC("xdp") so BPF_PROG_TEST_RUN runs them (with any packet of
+ * 14 bytes or more); each copies what it sees into .bss:
  *   read_kconfig    kernel_version, has_syscall_wrapper, hz, bpf_jit
  *                   (tristate: 0 no, 1 yes, 2 module), bpf_syscall,
  *                   missing_config (CONFIG_DOES_NOT_EXIST, weak, so 0).
@@ -21,18 +22,6 @@
  *                   btf_start = size of /sys/kernel/btf/vmlinux) and
  *                   missing_ksym_addr (weak, unresolvable, so 0).
  *                   Returns 0.
- *   read_runqueues  typed per-CPU ksyms with bpf_per_cpu_ptr /
- *                   bpf_this_cpu_ptr: cpu0_nr_running (runqueues on CPU 0)
- *                   and prog_active (bpf_prog_active on this CPU).
- *                   The kernel resolves a typed ksym's address with
- *                   kallsyms_lookup_name(), which only knows data symbols
- *                   with CONFIG_KALLSYMS_ALL=y: without it the verifier
- *                   rejects this program ("ldimm64 failed to find the
- *                   address for kernel symbol 'runqueues'"). That is why
- *                   it sits in a "?syscall" section: not autoloaded (libbpf
- *                   semantics), so the object loads everywhere; enable it
- *                   explicitly on kernels with KALLSYMS_ALL. The externs
- *                   themselves are still resolved (BTF ids) at load.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -54,10 +43,6 @@ extern const void __start_BTF __ksym __weak;
 extern const void __stop_BTF __ksym __weak;
 extern const void does_not_exist_ksym __ksym __weak;
 
-/* typed ksyms: per-CPU variables described in vmlinux BTF */
-extern const struct rq runqueues __ksym;
-extern const int bpf_prog_active __ksym;
-
 unsigned int kernel_version;
 bool has_syscall_wrapper;
 int hz;
@@ -67,11 +52,8 @@ int missing_config;
 
 __u64 btf_start, btf_end, missing_ksym_addr;
 
-unsigned int cpu0_nr_running;
-int prog_active;
-
-SEC("syscall")
-int read_kconfig(void *ctx)
+SEC("xdp")
+int read_kconfig(struct xdp_md *ctx)
 {
 	kernel_version = LINUX_KERNEL_VERSION;
 	has_syscall_wrapper = LINUX_HAS_SYSCALL_WRAPPER;
@@ -82,24 +64,12 @@ int read_kconfig(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
-int read_ksyms(void *ctx)
+SEC("xdp")
+int read_ksyms(struct xdp_md *ctx)
 {
 	btf_start = (__u64)&__start_BTF;
 	btf_end = (__u64)&__stop_BTF;
 	missing_ksym_addr = (__u64)&does_not_exist_ksym;
-	return 0;
-}
-
-SEC("?syscall")
-int read_runqueues(void *ctx)
-{
-	const struct rq *rq = bpf_per_cpu_ptr(&runqueues, 0);
-	const int *active = bpf_this_cpu_ptr(&bpf_prog_active);
-
-	if (rq)
-		cpu0_nr_running = rq->nr_running;
-	prog_active = *active;
 	return 0;
 }
 

@@ -15,13 +15,14 @@
  *   - .bss          g_<type>      20 zero-initialised kernel structs
  *   - .data         d_<type>      4 initialised kernel structs
  *   - .rodata       ro_<type>     4 const volatile kernel structs
- *   - 16 programs   store_<type>  SEC("syscall"): copies g_<type> into
+ *   - 16 programs   store_<type>  SEC("raw_tp"): copies g_<type> into
  *                   kmap_<type>[0] and records a few CO-RE reads of the
  *                   current task into results[<n>]; returns <n>
- *   - 8 programs    chain_<n>     SEC("syscall"): longer BPF_CORE_READ
+ *   - 8 programs    chain_<n>     SEC("raw_tp"): longer BPF_CORE_READ
  *                   chains (task -> mm, files, fs, nsproxy, cred, signal,
  *                   sighand, cgroups), result into results[32 + n]
- * Everything loads (and runs) on this kernel.
+ * Everything loads (and runs, with BPF_PROG_TEST_RUN: Linux 5.10) on this
+ * kernel and on 5.10.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -53,7 +54,7 @@ static __always_inline struct task_struct *cur(void)
 		__type(value, struct T);						\
 	} kmap_##T SEC(".maps");							\
 	struct T g_##T;								\
-	SEC("syscall")									\
+	SEC("raw_tp")									\
 	int store_##T(void *ctx)							\
 	{										\
 		__u32 key = 0;								\
@@ -99,7 +100,7 @@ const volatile struct hrtimer ro_hrtimer = {};
 const volatile struct work_struct ro_work_struct = {};
 const volatile struct xdp_buff ro_xdp_buff = { .frame_sz = 4096 };
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_0(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -109,7 +110,7 @@ int chain_0(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_1(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -118,7 +119,7 @@ int chain_1(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_2(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -127,7 +128,7 @@ int chain_2(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_3(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -137,7 +138,7 @@ int chain_3(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_4(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -147,7 +148,7 @@ int chain_4(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_5(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -156,7 +157,7 @@ int chain_5(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_6(void *ctx)
 {
 	struct task_struct *t = cur();
@@ -166,7 +167,7 @@ int chain_6(void *ctx)
 	return 0;
 }
 
-SEC("syscall")
+SEC("raw_tp")
 int chain_7(void *ctx)
 {
 	struct task_struct *t = cur();

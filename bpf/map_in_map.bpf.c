@@ -9,7 +9,7 @@
  * (slots 0 and 2 filled, 1 and 3 empty) and one HASH_OF_MAPS (key 1 filled)
  * share the same template; the inner maps are ordinary SEC(".maps") maps.
  *
- * Program `bump` (SEC("syscall"), BPF_PROG_TEST_RUN, no ctx): for each
+ * Program `bump` (SEC("xdp"), BPF_PROG_TEST_RUN with any packet): for each
  * outer slot that holds a map, adds (slot + 1) to inner[0]. After one run:
  *   inner_a[0] = 1 (outer_array slot 0)
  *   inner_b[0] = 3 (outer_array slot 2) + 2 (outer_hash key 1) = 5
@@ -69,8 +69,8 @@ static __always_inline int add_to_inner(void *outer, __u32 key, __u64 delta)
 	return 1;
 }
 
-SEC("syscall")
-int bump(void *ctx)
+SEC("xdp")
+int bump(struct xdp_md *ctx)
 {
 	int found = 0;
 
@@ -83,7 +83,7 @@ int bump(void *ctx)
 	return found;
 }
 
-/* Same walk from a tracepoint, so the maps are also used by a non-sleepable
+/* Same walk from a tracepoint, so the maps are also used by a tracing
  * program (getpid from any process bumps inner_a[0] by 1). */
 SEC("tp/syscalls/sys_enter_getpid")
 int bump_on_getpid(void *ctx)

@@ -4,15 +4,18 @@
  *
  * Idea: the map-definition parser. Every map below uses a different map
  * type or definition feature: key/value given by __type() or by size, no key
- * at all (queue/stack/bloom), map_flags, map_extra, pinning, a struct value
- * type. No map is unused:
+ * at all (queue/stack), map_flags, pinning, a struct value type. No map is
+ * unused:
  *   - touch_all  (tp/syscalls/sys_enter_getpid) uses every one of them,
  *     including the ctx-needing stack_trace and perf_event_array maps;
- *   - fill       (SEC("syscall"), run via BPF_PROG_TEST_RUN) writes
- *     deterministic values into some of the maps a sleepable program may
- *     use (see the comment above it).
+ *   - fill       (SEC("xdp"), run via BPF_PROG_TEST_RUN with any packet of
+ *     14 bytes or more) writes deterministic values into some of them (see
+ *     the comment above it).
  * No global variables on purpose: the only maps in this object are the
- * BTF-defined ones.
+ * BTF-defined ones. Every map kind here exists in Linux 5.8 (the ring buffer
+ * is the newest); newer kinds have their own objects (maps_bloom.bpf.c:
+ * bloom filter and map_extra, 5.16), so that a test of one kind needs only
+ * a kernel with that kind.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -93,13 +96,6 @@ struct {
 	__uint(max_entries, 16);
 	__type(value, __u32);
 } stack_map SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);	/* no key */
-	__uint(max_entries, 64);
-	__uint(map_extra, 3);	/* number of hash functions */
-	__type(value, __u32);
-} bloom_map SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -197,12 +193,13 @@ int touch_all(void *ctx)
 	bpf_map_push_elem(&queue_map, &v32, BPF_EXIST);
 	bpf_map_push_elem(&stack_map, &v32, BPF_EXIST);
 
-	/* bloom filter: remember tgids that called getpid */
-	if (bpf_map_peek_elem(&bloom_map, &v32) != 0)
-		bpf_map_push_elem(&bloom_map, &v32, BPF_ANY);
-
-	/* stack trace of the kernel stack, id kept in the stats value */
-	id = bpf_get_stackid(ctx, &stack_trace_map, 0);
+	/*
+	 * stack trace of the calling thread's user stack, id kept in the stats
+	 * value (on some kernels, 5.10 among them, a syscall tracepoint's
+	 * registers are the user-mode ones, so its kernel stack comes out
+	 * empty: the user stack works on every kernel)
+	 */
+	id = bpf_get_stackid(ctx, &stack_trace_map, BPF_F_USER_STACK);
 
 	/* pinned map: same as hash_map, but it survives the loader */
 	val = bpf_map_lookup_elem(&pinned_map, &tgid);
@@ -232,23 +229,22 @@ int touch_all(void *ctx)
 }
 
 /*
- * Deterministic writes for tests (BPF_PROG_TEST_RUN, no ctx): after one run
+ * Deterministic writes for tests (BPF_PROG_TEST_RUN with any packet): after
+ * one run
  *   hash_map[1] = 100, array_map[1] = 200, lru_hash_map[1] = 300,
  *   percpu_array_map[2] = 400 on the CPU it ran on,
  *   stats_map[1] = { .calls = 1, .bytes = 4096, .last_tgid = 1 },
  *   one 8-byte ringbuf record { .tgid = 1, .seq = 2 }. Returns 0.
- * Sleepable programs (SEC("syscall") is one) may only use some map types
- * (until 6.13 or so: no queue, stack, LPM trie, bloom filter, stack trace
- * or perf event array), so the others are only touched by touch_all; fill
- * queue_map / stack_map from user space (BPF_MAP_UPDATE_ELEM, NULL key).
+ * The other maps are only touched by touch_all; fill queue_map / stack_map
+ * from user space (BPF_MAP_UPDATE_ELEM, NULL key).
  */
 static __always_inline void set_u64(void *map, __u32 key, __u64 v)
 {
 	bpf_map_update_elem(map, &key, &v, BPF_ANY);
 }
 
-SEC("syscall")
-int fill(void *ctx)
+SEC("xdp")
+int fill(struct xdp_md *ctx)
 {
 	__u32 key = 1;
 	struct stats st = { .calls = 1, .bytes = 4096, .last_tgid = 1 };

@@ -7,7 +7,7 @@
  *   "R2 unbounded memory access, make sure to bounds check any such access"
  * (register number and wording vary with kernel and compiler versions): it
  * indexes an 8-slot array inside a map value with an index taken from the
- * ctx without any bounds check. Before that it does 128 rounds of valid,
+ * context without any bounds check. Before that it does 128 rounds of valid,
  * unrolled work, so the log_level 1 log is long (about 27 KiB, 400 lines,
  * on this kernel): the "whole verifier log comes back" tests need a loader
  * that grows its log buffer (the kernel fails with ENOSPC when it is too
@@ -16,14 +16,11 @@
  * `good_checked` does a bounds-checked version and loads fine; load it alone
  * (autoload off for bad_oob) to see an object from this file succeed. It
  * increments table[0].v[idx] and returns the new value, or -1 if idx >= 8.
- * Both are SEC("syscall"), ctx struct reject_args { __u32 idx; }.
+ * Both are SEC("raw_tp") (Linux 4.17; BPF_PROG_TEST_RUN runs them from 5.10
+ * with a context of one u64 argument, the index).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-
-struct reject_args {
-	__u32 idx;
-};
 
 struct slots {
 	__u64 v[8];
@@ -38,10 +35,10 @@ struct {
 
 #define WARMUP_ROUNDS 128
 
-SEC("syscall")
-int bad_oob(struct reject_args *args)
+SEC("raw_tp")
+int bad_oob(__u64 *args)
 {
-	__u32 zero = 0, idx = args->idx, i;
+	__u32 zero = 0, idx = args[0], i;
 	__u64 sum = 0;
 	struct slots *s = bpf_map_lookup_elem(&table, &zero);
 
@@ -57,10 +54,10 @@ int bad_oob(struct reject_args *args)
 	return s->v[idx];
 }
 
-SEC("syscall")
-int good_checked(struct reject_args *args)
+SEC("raw_tp")
+int good_checked(__u64 *args)
 {
-	__u32 zero = 0, idx = args->idx;
+	__u32 zero = 0, idx = args[0];
 	struct slots *s = bpf_map_lookup_elem(&table, &zero);
 
 	if (!s || idx >= 8)

@@ -36,7 +36,7 @@ public class CoreRelocateCommandTests
 
         // An applied relocation: numbers are numbers, error is null.
         var first = lines[0];
-        Assert.Equal("syscall", first.GetProperty("section").GetString());
+        Assert.Equal("xdp", first.GetProperty("section").GetString());
         Assert.Equal("probe_enums", first.GetProperty("program").GetString());
         Assert.Equal(0, first.GetProperty("relo").GetInt32());
         Assert.Equal(0, first.GetProperty("insn").GetInt32());

@@ -58,7 +58,7 @@ public class ObjectInfoCommandTests
             $"{obj}: BPF object 'globals' (little-endian)\n" +
             "  license            GPL (GPL-compatible)\n" +
             "  kernel version     none\n" +
-            "  BTF                55 types\n" +
+            "  BTF                57 types\n" +
             "  CO-RE relocations  0\n" +
             "\n" +
             "maps (5):\n" +
@@ -72,7 +72,7 @@ public class ObjectInfoCommandTests
             "programs (2):\n" +
             "  NAME       SECTION                       TYPE        ATTACH_TYPE  INSNS\n" +
             "  on_getpid  tp/syscalls/sys_enter_getpid  tracepoint  -               70\n" +
-            "  run        syscall                       syscall     -               81\n" +
+            "  run        xdp                           xdp         xdp             72\n" +
             "\n" +
             "data sections (5):\n" +
             "  .rodata: map globals.rodata, 79 bytes, read-only\n" +
@@ -155,8 +155,8 @@ public class ObjectInfoCommandTests
 
         var externs = CliRunner.Run("object", "info", TestEnvironment.Bpf("externs"));
         Assert.True(externs.ExitCode == 0, externs.ToString());
-        Assert.Contains("  read_runqueues  ?syscall  syscall  -               19\n    autoload off (SEC(\"?...\")): not loaded unless enabled\n", externs.StdOut);
-        Assert.Contains("externs (11):\n", externs.StdOut);
+        Assert.Contains("  read_kconfig  xdp      xdp   xdp             38\n", externs.StdOut);
+        Assert.Contains("externs (9):\n", externs.StdOut);
         Assert.Contains("  CONFIG_BPF_SYSCALL         kconfig  bool, 1 byte at offset 16\n", externs.StdOut);
         Assert.Contains("  does_not_exist_ksym        ksym     address, weak\n", externs.StdOut);
 
@@ -196,7 +196,7 @@ public class ObjectInfoCommandTests
         Assert.Equal("tracepoint", progs[0].GetProperty("type").GetString());
         Assert.Equal(JsonValueKind.Null, progs[0].GetProperty("expected_attach_type").ValueKind);
         Assert.Equal(70, progs[0].GetProperty("instructions").GetInt32());
-        Assert.Equal("syscall", progs[1].GetProperty("type").GetString());
+        Assert.Equal("xdp", progs[1].GetProperty("type").GetString());
 
         var sections = root.GetProperty("data_sections").EnumerateArray().ToList();
         Assert.Equal(new[] { ".rodata", ".data", ".data.custom", ".rodata.custom", ".bss" }, sections.Select(s => s.GetProperty("name").GetString()));

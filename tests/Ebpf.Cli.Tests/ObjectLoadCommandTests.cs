@@ -38,7 +38,7 @@ public class ObjectLoadCommandTests
         Assert.Equal("  MAP             TYPE   RESULT", lines[1]);
         Assert.Matches(@"^  globals\.rodata  array  created \(id \d+\)$", lines[2]);
         Assert.Matches(@"^  on_getpid  tp/syscalls/sys_enter_getpid  tracepoint  loaded \(70 insns, id \d+\)$", ProgramLine(r, "on_getpid"));
-        Assert.Matches(@"^  run        syscall                       syscall     loaded \(81 insns, id \d+\)$", ProgramLine(r, "run"));
+        Assert.Matches(@"^  run        xdp                           xdp         loaded \(72 insns, id \d+\)$", ProgramLine(r, "run"));
         // No BPF descriptor stays open (the CLI ran in this process; only this class loads BPF objects).
         Assert.Equal(fds, BpfFdCount());
     }
@@ -52,10 +52,10 @@ public class ObjectLoadCommandTests
         Assert.Equal("", r.StdErr);
         Assert.Contains("): 1 of 2 programs loaded, 1 FAILED\n", r.StdOut);
         string bad = ProgramLine(r, "bad_oob");
-        Assert.StartsWith("  bad_oob       syscall  syscall  FAILED: R", bad);
+        Assert.StartsWith("  bad_oob       raw_tp   raw_tracepoint  FAILED: R", bad);
         Assert.Contains("unbounded memory access", bad);
         Assert.EndsWith("(EACCES)", bad);
-        Assert.Matches(@"^  good_checked  syscall  syscall  loaded \(\d+ insns, id \d+\)$", ProgramLine(r, "good_checked"));
+        Assert.Matches(@"^  good_checked  raw_tp   raw_tracepoint  loaded \(\d+ insns, id \d+\)$", ProgramLine(r, "good_checked"));
         Assert.DoesNotContain("verifier log:", r.StdOut);
 
         var log = CliRunner.Run("object", "load", TestEnvironment.Bpf("verifier_reject"), "--log");

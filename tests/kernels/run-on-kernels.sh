@@ -1,13 +1,16 @@
 #!/bin/bash
-# run-on-kernels.sh - run a host command, unchanged, under other Linux kernels (Debian's 6.1 and 6.12) in qemu,
-# to exercise what the host kernel lacks (kprobes, kprobe.multi, fentry/fexit/fmod_ret, BPF LSM).
+# run-on-kernels.sh - run a host command, unchanged, under other Linux kernels (Debian's 5.10, 6.1 and 6.12) in
+# qemu, to exercise what the host kernel lacks (kprobes, kprobe.multi, fentry/fexit/fmod_ret, BPF LSM) and what older
+# kernels lack (memory-cgroup accounting of BPF memory, BPF cookies, perf-event links, syscall programs, ...).
 #
 #   run-on-kernels.sh [options] [-k KERNEL_DIR]... -- COMMAND [ARG...]
 #   run-on-kernels.sh --arch arm64 [options] [-k KERNEL_DIR]... -- COMMAND [ARG...]
 #
 # Each KERNEL_DIR is a `dpkg -x linux-image-*.deb DIR` tree (boot/vmlinuz-*, lib/modules/<ver>/); without -k,
-# every directory under $EBPF_KERNELS (default /tmp/rig/kernels) is used; --fetch downloads the newest
-# linux-image-<ver>-amd64-unsigned of each series apt knows (bookworm: 6.1 and 6.12) into it first.
+# every directory under $EBPF_KERNELS (default /tmp/rig/kernels) is used; --fetch downloads into it first the newest
+# linux-image-<ver>-amd64-unsigned of each series apt knows (bookworm: 6.1 and 6.12) and bullseye's newest 5.10
+# (through a private apt state with bullseye suites on the machine's own Debian mirrors; /etc/apt is not touched).
+# The guest's RLIMIT_MEMLOCK is the kernel's default for init (64 KiB before 5.16, 8 MiB after), as for a service.
 # The kernel boots in qemu (the decompressed ELF vmlinux through its PVH entry, or --bzimage) with a busybox
 # initramfs built and cached from that tree (tests/kernels/guest-init.sh is its /init); the host's / is shared
 # read-only over 9p under a tmpfs overlay (guest writes succeed and are discarded); tracefs, debugfs, bpffs
@@ -26,8 +29,8 @@
 # Options:
 #   -k, --kernel DIR    a kernel tree (repeatable; default: every dir under $EBPF_KERNELS, or
 #                       $EBPF_KERNELS_ARM64 with --arch arm64)
-#       --fetch         apt-get download + dpkg -x the newest 6.x kernels first (needs apt sources); with
-#                       --arch arm64 also make the arm64 root filesystem when it is missing
+#       --fetch         apt-get download + dpkg -x the newest 6.x kernels and (x86_64) bullseye's 5.10 first (needs
+#                       apt sources); with --arch arm64 also make the arm64 root filesystem when it is missing
 #       --arch ARCH     x86_64 (default) or arm64 (also: amd64, aarch64)
 #       --rootfs DIR    (arm64) the guest's root filesystem (default $EBPF_ROOTFS_ARM64, /tmp/rig/rootfs-arm64)
 #   -s, --share DIR     (arm64) share host DIR at the same path, read-only under a tmpfs overlay (repeatable; the
@@ -130,7 +133,36 @@ fetch_kernels() {   # the newest linux-image-<ver>-amd64-unsigned of each series
         echo "run-on-kernels: kernel $kver in $KERNELS_DIR/$kver" >&2
     done
 }
-[ $FETCH = 1 ] && fetch_kernels
+# the mirror URIs of the machine's Debian apt sources (deb822 .sources and one-line .list files), main then security
+apt_mirrors() {
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i}' "$f"; done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do [ -f "$f" ] && awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; break}}' "$f"; done
+}
+
+fetch_bullseye_510() {   # bullseye's newest linux-image-5.10.*-amd64-unsigned, with a private apt state
+    local a=$CACHE/apt-bullseye debs=$CACHE/debs main sec pkg deb tmp z kver
+    local opts=(-o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$a/lists"
+                -o Dir::Cache="$a/cache" -o Dir::State::status=/dev/null)
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$debs" "$KERNELS_DIR"
+    main=$(apt_mirrors | grep -v security | head -1); sec=$(apt_mirrors | grep security | head -1)
+    [ -n "$main" ] || die "no Debian mirror in /etc/apt sources: cannot fetch bullseye's 5.10"
+    {
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main bullseye main"
+        [ -n "$sec" ] && echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $sec bullseye-security main"
+    } > "$a/sources.list"
+    apt-get "${opts[@]}" update -qq >&2 || die "apt-get update of the bullseye suites failed"
+    pkg=$(apt-cache "${opts[@]}" search --names-only '^linux-image-5\.10\.0-[0-9]+-amd64-unsigned$' | awk '{print $1}' | sort -V | tail -1)
+    [ -n "$pkg" ] || die "bullseye offers no linux-image-5.10.*-amd64-unsigned"
+    deb=$(ls -1 "$debs/${pkg}"_*.deb 2>/dev/null | tail -1)
+    [ -n "$deb" ] || { (cd "$debs" && apt-get "${opts[@]}" download "$pkg" >&2) || die "apt-get download $pkg failed"; deb=$(ls -1 "$debs/${pkg}"_*.deb | tail -1); }
+    tmp=$(mktemp -d "$KERNELS_DIR/.x.XXXXXX"); dpkg -x "$deb" "$tmp"
+    z=$(ls -1 "$tmp"/boot/vmlinuz-* 2>/dev/null | head -1); [ -n "$z" ] || die "$deb has no boot/vmlinuz-*"
+    kver=${z##*/vmlinuz-}; rm -rf "${KERNELS_DIR:?}/$kver"; mv "$tmp" "$KERNELS_DIR/$kver"
+    echo "run-on-kernels: kernel $kver in $KERNELS_DIR/$kver" >&2
+}
+
+[ $FETCH = 1 ] && { fetch_kernels; fetch_bullseye_510; }
 if [ ${#KDIRS[@]} -eq 0 ]; then
     for d in "$KERNELS_DIR"/*/; do [ -d "$d/boot" ] && KDIRS+=("${d%/}"); done
     [ ${#KDIRS[@]} -gt 0 ] || die "no kernels under $KERNELS_DIR (use --fetch, or -k DIR)"

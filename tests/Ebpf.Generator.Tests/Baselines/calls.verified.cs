@@ -163,15 +163,15 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                CallsA = new global::Ebpf.SyscallProgram(@object.GetProgram("calls_a"));
-                CallsB = new global::Ebpf.SyscallProgram(@object.GetProgram("calls_b"));
+                CallsA = new global::Ebpf.XdpProgram(@object.GetProgram("calls_a"));
+                CallsB = new global::Ebpf.XdpProgram(@object.GetProgram("calls_b"));
             }
 
-            /// <summary>Program <c>calls_a</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram CallsA { get; }
+            /// <summary>Program <c>calls_a</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram CallsA { get; }
 
-            /// <summary>Program <c>calls_b</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram CallsB { get; }
+            /// <summary>Program <c>calls_b</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram CallsB { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

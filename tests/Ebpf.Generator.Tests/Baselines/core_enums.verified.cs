@@ -153,11 +153,11 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                ProbeEnums = new global::Ebpf.SyscallProgram(@object.GetProgram("probe_enums"));
+                ProbeEnums = new global::Ebpf.XdpProgram(@object.GetProgram("probe_enums"));
             }
 
-            /// <summary>Program <c>probe_enums</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram ProbeEnums { get; }
+            /// <summary>Program <c>probe_enums</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram ProbeEnums { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

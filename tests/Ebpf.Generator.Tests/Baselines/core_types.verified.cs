@@ -153,11 +153,11 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                ProbeTypes = new global::Ebpf.SyscallProgram(@object.GetProgram("probe_types"));
+                ProbeTypes = new global::Ebpf.XdpProgram(@object.GetProgram("probe_types"));
             }
 
-            /// <summary>Program <c>probe_types</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram ProbeTypes { get; }
+            /// <summary>Program <c>probe_types</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram ProbeTypes { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

@@ -147,7 +147,7 @@ namespace Ebpf.Tests.Generated
                 Kconfig = @object.GetMap("externs.kconfig");
             }
 
-            /// <summary>Map <c>externs.bss</c> backing section <c>.bss</c> (56 bytes).</summary>
+            /// <summary>Map <c>externs.bss</c> backing section <c>.bss</c> (48 bytes).</summary>
             public global::Ebpf.BpfMap Bss { get; }
 
             /// <summary>Map <c>externs.kconfig</c> backing section <c>.kconfig</c> (18 bytes).</summary>
@@ -159,19 +159,15 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                ReadKconfig = new global::Ebpf.SyscallProgram(@object.GetProgram("read_kconfig"));
-                ReadKsyms = new global::Ebpf.SyscallProgram(@object.GetProgram("read_ksyms"));
-                ReadRunqueues = new global::Ebpf.SyscallProgram(@object.GetProgram("read_runqueues"));
+                ReadKconfig = new global::Ebpf.XdpProgram(@object.GetProgram("read_kconfig"));
+                ReadKsyms = new global::Ebpf.XdpProgram(@object.GetProgram("read_ksyms"));
             }
 
-            /// <summary>Program <c>read_kconfig</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram ReadKconfig { get; }
+            /// <summary>Program <c>read_kconfig</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram ReadKconfig { get; }
 
-            /// <summary>Program <c>read_ksyms</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram ReadKsyms { get; }
-
-            /// <summary>Program <c>read_runqueues</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods, autoload off (SEC("?...")).</summary>
-            public global::Ebpf.SyscallProgram ReadRunqueues { get; }
+            /// <summary>Program <c>read_ksyms</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram ReadKsyms { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
@@ -182,9 +178,6 @@ namespace Ebpf.Tests.Generated
 
             /// <summary>Link of program <c>read_ksyms</c>.</summary>
             public global::Ebpf.BpfLink? ReadKsyms { get; private set; }
-
-            /// <summary>Link of program <c>read_runqueues</c>.</summary>
-            public global::Ebpf.BpfLink? ReadRunqueues { get; private set; }
 
             internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
             {
@@ -198,9 +191,6 @@ namespace Ebpf.Tests.Generated
                         case "read_ksyms":
                             ReadKsyms = link;
                             break;
-                        case "read_runqueues":
-                            ReadRunqueues = link;
-                            break;
                     }
                 }
             }
@@ -209,11 +199,10 @@ namespace Ebpf.Tests.Generated
             {
                 ReadKconfig = null;
                 ReadKsyms = null;
-                ReadRunqueues = null;
             }
         }
 
-        /// <summary>Variables of <c>.bss</c> (56 bytes) (live in the kernel's memory after Load).</summary>
+        /// <summary>Variables of <c>.bss</c> (48 bytes) (live in the kernel's memory after Load).</summary>
         public sealed class BssSection
         {
             private readonly global::Ebpf.BpfDataSection _section;
@@ -249,12 +238,6 @@ namespace Ebpf.Tests.Generated
 
             /// <summary><c>__u64 missing_ksym_addr</c> at offset 40.</summary>
             public ref ulong MissingKsymAddr => ref _section.Ref<ulong>(40);
-
-            /// <summary><c>unsigned int cpu0_nr_running</c> at offset 48.</summary>
-            public ref uint Cpu0NrRunning => ref _section.Ref<uint>(48);
-
-            /// <summary><c>int prog_active</c> at offset 52.</summary>
-            public ref int ProgActive => ref _section.Ref<int>(52);
         }
 
         /// <summary>Variables of <c>.kconfig</c> (18 bytes) (filled by the loader from the kernel configuration).</summary>

@@ -183,14 +183,14 @@ namespace Ebpf.Tests.Generated
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
                 OnGetpid = new global::Ebpf.TracepointProgram(@object.GetProgram("on_getpid"));
-                Run = new global::Ebpf.SyscallProgram(@object.GetProgram("run"));
+                Run = new global::Ebpf.XdpProgram(@object.GetProgram("run"));
             }
 
             /// <summary>Program <c>on_getpid</c>, <c>SEC("tp/syscalls/sys_enter_getpid")</c>: Tracepoint, attached by Attach().</summary>
             public global::Ebpf.TracepointProgram OnGetpid { get; }
 
-            /// <summary>Program <c>run</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Run { get; }
+            /// <summary>Program <c>run</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram Run { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

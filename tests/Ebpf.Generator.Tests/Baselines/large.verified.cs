@@ -391,103 +391,103 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                StoreTaskStruct = new global::Ebpf.SyscallProgram(@object.GetProgram("store_task_struct"));
-                StoreSkBuff = new global::Ebpf.SyscallProgram(@object.GetProgram("store_sk_buff"));
-                StoreFile = new global::Ebpf.SyscallProgram(@object.GetProgram("store_file"));
-                StoreInode = new global::Ebpf.SyscallProgram(@object.GetProgram("store_inode"));
-                StoreMmStruct = new global::Ebpf.SyscallProgram(@object.GetProgram("store_mm_struct"));
-                StoreDentry = new global::Ebpf.SyscallProgram(@object.GetProgram("store_dentry"));
-                StoreSuperBlock = new global::Ebpf.SyscallProgram(@object.GetProgram("store_super_block"));
-                StoreSock = new global::Ebpf.SyscallProgram(@object.GetProgram("store_sock"));
-                StoreFilesStruct = new global::Ebpf.SyscallProgram(@object.GetProgram("store_files_struct"));
-                StoreCred = new global::Ebpf.SyscallProgram(@object.GetProgram("store_cred"));
-                StoreSignalStruct = new global::Ebpf.SyscallProgram(@object.GetProgram("store_signal_struct"));
-                StoreVmAreaStruct = new global::Ebpf.SyscallProgram(@object.GetProgram("store_vm_area_struct"));
-                StoreCgroup = new global::Ebpf.SyscallProgram(@object.GetProgram("store_cgroup"));
-                StoreFsStruct = new global::Ebpf.SyscallProgram(@object.GetProgram("store_fs_struct"));
-                StoreNsproxy = new global::Ebpf.SyscallProgram(@object.GetProgram("store_nsproxy"));
-                StoreCssSet = new global::Ebpf.SyscallProgram(@object.GetProgram("store_css_set"));
-                Chain0 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_0"));
-                Chain1 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_1"));
-                Chain2 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_2"));
-                Chain3 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_3"));
-                Chain4 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_4"));
-                Chain5 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_5"));
-                Chain6 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_6"));
-                Chain7 = new global::Ebpf.SyscallProgram(@object.GetProgram("chain_7"));
+                StoreTaskStruct = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_task_struct"));
+                StoreSkBuff = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_sk_buff"));
+                StoreFile = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_file"));
+                StoreInode = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_inode"));
+                StoreMmStruct = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_mm_struct"));
+                StoreDentry = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_dentry"));
+                StoreSuperBlock = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_super_block"));
+                StoreSock = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_sock"));
+                StoreFilesStruct = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_files_struct"));
+                StoreCred = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_cred"));
+                StoreSignalStruct = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_signal_struct"));
+                StoreVmAreaStruct = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_vm_area_struct"));
+                StoreCgroup = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_cgroup"));
+                StoreFsStruct = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_fs_struct"));
+                StoreNsproxy = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_nsproxy"));
+                StoreCssSet = new global::Ebpf.RawTracepointProgram(@object.GetProgram("store_css_set"));
+                Chain0 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_0"));
+                Chain1 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_1"));
+                Chain2 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_2"));
+                Chain3 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_3"));
+                Chain4 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_4"));
+                Chain5 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_5"));
+                Chain6 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_6"));
+                Chain7 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("chain_7"));
             }
 
-            /// <summary>Program <c>store_task_struct</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreTaskStruct { get; }
+            /// <summary>Program <c>store_task_struct</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreTaskStruct { get; }
 
-            /// <summary>Program <c>store_sk_buff</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreSkBuff { get; }
+            /// <summary>Program <c>store_sk_buff</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreSkBuff { get; }
 
-            /// <summary>Program <c>store_file</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreFile { get; }
+            /// <summary>Program <c>store_file</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreFile { get; }
 
-            /// <summary>Program <c>store_inode</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreInode { get; }
+            /// <summary>Program <c>store_inode</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreInode { get; }
 
-            /// <summary>Program <c>store_mm_struct</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreMmStruct { get; }
+            /// <summary>Program <c>store_mm_struct</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreMmStruct { get; }
 
-            /// <summary>Program <c>store_dentry</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreDentry { get; }
+            /// <summary>Program <c>store_dentry</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreDentry { get; }
 
-            /// <summary>Program <c>store_super_block</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreSuperBlock { get; }
+            /// <summary>Program <c>store_super_block</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreSuperBlock { get; }
 
-            /// <summary>Program <c>store_sock</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreSock { get; }
+            /// <summary>Program <c>store_sock</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreSock { get; }
 
-            /// <summary>Program <c>store_files_struct</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreFilesStruct { get; }
+            /// <summary>Program <c>store_files_struct</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreFilesStruct { get; }
 
-            /// <summary>Program <c>store_cred</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreCred { get; }
+            /// <summary>Program <c>store_cred</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreCred { get; }
 
-            /// <summary>Program <c>store_signal_struct</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreSignalStruct { get; }
+            /// <summary>Program <c>store_signal_struct</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreSignalStruct { get; }
 
-            /// <summary>Program <c>store_vm_area_struct</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreVmAreaStruct { get; }
+            /// <summary>Program <c>store_vm_area_struct</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreVmAreaStruct { get; }
 
-            /// <summary>Program <c>store_cgroup</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreCgroup { get; }
+            /// <summary>Program <c>store_cgroup</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreCgroup { get; }
 
-            /// <summary>Program <c>store_fs_struct</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreFsStruct { get; }
+            /// <summary>Program <c>store_fs_struct</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreFsStruct { get; }
 
-            /// <summary>Program <c>store_nsproxy</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreNsproxy { get; }
+            /// <summary>Program <c>store_nsproxy</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreNsproxy { get; }
 
-            /// <summary>Program <c>store_css_set</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram StoreCssSet { get; }
+            /// <summary>Program <c>store_css_set</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram StoreCssSet { get; }
 
-            /// <summary>Program <c>chain_0</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain0 { get; }
+            /// <summary>Program <c>chain_0</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain0 { get; }
 
-            /// <summary>Program <c>chain_1</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain1 { get; }
+            /// <summary>Program <c>chain_1</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain1 { get; }
 
-            /// <summary>Program <c>chain_2</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain2 { get; }
+            /// <summary>Program <c>chain_2</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain2 { get; }
 
-            /// <summary>Program <c>chain_3</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain3 { get; }
+            /// <summary>Program <c>chain_3</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain3 { get; }
 
-            /// <summary>Program <c>chain_4</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain4 { get; }
+            /// <summary>Program <c>chain_4</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain4 { get; }
 
-            /// <summary>Program <c>chain_5</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain5 { get; }
+            /// <summary>Program <c>chain_5</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain5 { get; }
 
-            /// <summary>Program <c>chain_6</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain6 { get; }
+            /// <summary>Program <c>chain_6</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain6 { get; }
 
-            /// <summary>Program <c>chain_7</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Chain7 { get; }
+            /// <summary>Program <c>chain_7</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram Chain7 { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

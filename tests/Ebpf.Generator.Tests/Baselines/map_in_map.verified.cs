@@ -165,12 +165,12 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                Bump = new global::Ebpf.SyscallProgram(@object.GetProgram("bump"));
+                Bump = new global::Ebpf.XdpProgram(@object.GetProgram("bump"));
                 BumpOnGetpid = new global::Ebpf.TracepointProgram(@object.GetProgram("bump_on_getpid"));
             }
 
-            /// <summary>Program <c>bump</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Bump { get; }
+            /// <summary>Program <c>bump</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram Bump { get; }
 
             /// <summary>Program <c>bump_on_getpid</c>, <c>SEC("tp/syscalls/sys_enter_getpid")</c>: Tracepoint, attached by Attach().</summary>
             public global::Ebpf.TracepointProgram BumpOnGetpid { get; }

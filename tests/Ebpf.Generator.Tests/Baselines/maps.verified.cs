@@ -148,7 +148,6 @@ namespace Ebpf.Tests.Generated
                 LpmMap = new global::Ebpf.BpfLpmTrieMap<global::Ebpf.Tests.Generated.MapsSkeleton.LpmV4Key, uint>(@object.GetMap("lpm_map"));
                 QueueMap = new global::Ebpf.BpfQueueMap<uint>(@object.GetMap("queue_map"));
                 StackMap = new global::Ebpf.BpfStackMap<uint>(@object.GetMap("stack_map"));
-                BloomMap = new global::Ebpf.BpfBloomFilterMap<uint>(@object.GetMap("bloom_map"));
                 StackTraceMap = new global::Ebpf.BpfStackTraceMap(@object.GetMap("stack_trace_map"));
                 PinnedMap = new global::Ebpf.BpfHashMap<uint, ulong>(@object.GetMap("pinned_map"));
                 StatsMap = new global::Ebpf.BpfHashMap<uint, global::Ebpf.Tests.Generated.MapsSkeleton.Stats>(@object.GetMap("stats_map"));
@@ -183,9 +182,6 @@ namespace Ebpf.Tests.Generated
             /// <summary>Map <c>stack_map</c>: Stack, value <c>__u32</c>, max entries 16.</summary>
             public global::Ebpf.BpfStackMap<uint> StackMap { get; }
 
-            /// <summary>Map <c>bloom_map</c>: BloomFilter, value <c>__u32</c>, max entries 64.</summary>
-            public global::Ebpf.BpfBloomFilterMap<uint> BloomMap { get; }
-
             /// <summary>Map <c>stack_trace_map</c>: StackTrace, key 4 bytes, value 1016 bytes, max entries 128.</summary>
             public global::Ebpf.BpfStackTraceMap StackTraceMap { get; }
 
@@ -208,14 +204,14 @@ namespace Ebpf.Tests.Generated
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
                 TouchAll = new global::Ebpf.TracepointProgram(@object.GetProgram("touch_all"));
-                Fill = new global::Ebpf.SyscallProgram(@object.GetProgram("fill"));
+                Fill = new global::Ebpf.XdpProgram(@object.GetProgram("fill"));
             }
 
             /// <summary>Program <c>touch_all</c>, <c>SEC("tp/syscalls/sys_enter_getpid")</c>: Tracepoint, attached by Attach().</summary>
             public global::Ebpf.TracepointProgram TouchAll { get; }
 
-            /// <summary>Program <c>fill</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram Fill { get; }
+            /// <summary>Program <c>fill</c>, <c>SEC("xdp")</c>: Xdp, attach it with its methods.</summary>
+            public global::Ebpf.XdpProgram Fill { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

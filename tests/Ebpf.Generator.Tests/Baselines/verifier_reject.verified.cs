@@ -150,15 +150,15 @@ namespace Ebpf.Tests.Generated
         {
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
-                BadOob = new global::Ebpf.SyscallProgram(@object.GetProgram("bad_oob"));
-                GoodChecked = new global::Ebpf.SyscallProgram(@object.GetProgram("good_checked"));
+                BadOob = new global::Ebpf.RawTracepointProgram(@object.GetProgram("bad_oob"));
+                GoodChecked = new global::Ebpf.RawTracepointProgram(@object.GetProgram("good_checked"));
             }
 
-            /// <summary>Program <c>bad_oob</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram BadOob { get; }
+            /// <summary>Program <c>bad_oob</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram BadOob { get; }
 
-            /// <summary>Program <c>good_checked</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
-            public global::Ebpf.SyscallProgram GoodChecked { get; }
+            /// <summary>Program <c>good_checked</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram GoodChecked { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>

@@ -78,20 +78,6 @@ internal static partial class AttachSupport
         }
     }
 
-    /// <summary>Runs <paramref name="attach"/>; when the kernel lacks what it needs, skips the test with the runtime's words.</summary>
-    public static T OrSkip<T>(Func<T> attach)
-    {
-        try
-        {
-            return attach();
-        }
-        catch (BpfNotSupportedException e)
-        {
-            Assert.Skip(e.Message);
-            throw;
-        }
-    }
-
     /// <summary>Loads an object whose programs this kernel may refuse (fentry/lsm: EPERM): skips with the loader's words.</summary>
     public static BpfObject LoadOrSkip(string name, Action<BpfObject>? configure = null)
     {

@@ -34,7 +34,7 @@ public class KprobeAttachTests
         using var obj = Load("attach_kprobe");
         var entry = new KprobeProgram(obj.GetProgram("unlink_entry"));
         var exit = new KprobeProgram(obj.GetProgram("unlink_exit"));
-        using (var l1 = OrSkip(() => entry.Attach()))
+        using (var l1 = KernelSupport.OrSkip(() => entry.Attach()))
         using (var l2 = exit.Attach())
         {
             Assert.Equal("kprobe do_unlinkat", l1.Target);
@@ -57,7 +57,7 @@ public class KprobeAttachTests
         var entry = new KprobeProgram(obj.GetProgram("unlink_entry"));
         string events = Path.Combine(Tracefs.Root, "kprobe_events");
         string name;
-        using (var link = OrSkip(() => entry.Attach("do_unlinkat", mode: ProbeAttachMode.Legacy)))
+        using (var link = KernelSupport.OrSkip(() => entry.Attach("do_unlinkat", mode: ProbeAttachMode.Legacy)))
         {
             Assert.True(link.IsLegacy);
             name = link.LegacyEventName!;
@@ -75,7 +75,7 @@ public class KprobeAttachTests
         using var obj = Load("attach_kprobe");
         var sys = new KprobeProgram(obj.GetProgram("getpgid_sys"));
         var ret = new KprobeProgram(obj.GetProgram("getpgid_sysret"));
-        using (var l1 = OrSkip(() => sys.Attach()))
+        using (var l1 = KernelSupport.OrSkip(() => sys.Attach()))
         using (var l2 = ret.Attach())
         {
             Assert.EndsWith("sys_getpgid", l1.Function);
@@ -94,7 +94,7 @@ public class KprobeAttachTests
         using var obj = Load("attach_kprobe");
         var multi = new KprobeMultiProgram(obj.GetProgram("getpgid_multi"));
         var multiRet = new KprobeMultiProgram(obj.GetProgram("getpgid_multi_ret"));
-        using (var l1 = OrSkip(() => multi.Attach()))
+        using (var l1 = KernelSupport.OrSkip(() => multi.Attach()))
         using (var l2 = multiRet.Attach())
         {
             Assert.Equal(new[] { KernelSymbols.SyscallPrefix + "getpgid" }, l1.Functions.ToArray());

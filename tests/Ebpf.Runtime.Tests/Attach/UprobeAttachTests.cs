@@ -35,7 +35,7 @@ public class UprobeAttachTests
             Assert.Equal(25, Bss<int>(obj, "last_a"));
             Assert.Equal(50, Bss<int>(obj, "last_b"));
             Assert.Equal(75, Bss<int>(obj, "last_ret"));
-            Assert.Equal(2, LinksOf(entry.Program, exit.Program).Count);
+            Assert.Equal(KernelSupport.PerfLinks(2), LinksOf(entry.Program, exit.Program).Count);
         }
         NativeTarget.Target(1, 1);
         Assert.Equal(25ul, Bss(obj, "uprobe_manual_hits"));
@@ -78,7 +78,7 @@ public class UprobeAttachTests
         string events = Path.Combine(Tracefs.Root, "uprobe_events");
         if (!File.Exists(events)) Assert.Skip($"{events} does not exist (CONFIG_UPROBE_EVENTS is not set)");
         string name;
-        using (var link = OrSkip(() => prog.Attach(lib, "uprobe_target_func", mode: ProbeAttachMode.Legacy)))
+        using (var link = KernelSupport.OrSkip(() => prog.Attach(lib, "uprobe_target_func", mode: ProbeAttachMode.Legacy)))
         {
             Assert.True(link.IsLegacy);
             name = link.LegacyEventName!;
@@ -125,6 +125,11 @@ public class UprobeAttachTests
         Assert.Contains("cannot find binary 'libdoesnotexist.so.9'", unknown.Message);
     }
 
+    /// <summary>
+    /// Arguments, the user's cookie and the semaphore, on every kernel: with BPF cookies (5.15) each uprobe carries its
+    /// spec id; before, the program finds the spec by the probe's address in __bpf_usdt_ip_to_spec_id, as with libbpf.
+    /// The probes are in a shared library, so they are attached for this process (which an address needs).
+    /// </summary>
     [Fact]
     public void UsdtProbesPassArgumentsCookiesAndSetTheirSemaphore()
     {
@@ -132,9 +137,13 @@ public class UprobeAttachTests
         using var obj = Load("attach_uprobe");
         var manual = new UsdtProgram(obj.GetProgram("usdt_manual"));
         var auto = new UsdtProgram(obj.GetProgram("usdt_auto"));
-        using (var l1 = manual.Attach(lib, "ebpf_test", "probe1", cookie: 0xC0FFEE))
+        bool byAddress = !Ebpf.Kernel.KernelFeatures.Current.BpfCookie;
+        int pid = Environment.ProcessId;
+        using (var l1 = manual.Attach(lib, "ebpf_test", "probe1", pid, cookie: 0xC0FFEE))
         {
             Assert.Equal(1, l1.SiteCount);
+            Assert.Equal(byAddress, l1.UsesAddressMap);
+            Assert.Equal(byAddress ? 1 : 0, MapKeys(obj, "__bpf_usdt_ip_to_spec_id"));
             for (int i = 1; i <= 12; i++) Assert.Equal(0, NativeTarget.FireProbes(i, -i));
             Assert.Equal(12ul, Bss(obj, "usdt_manual_hits"));
             Assert.Equal(12L, Bss<long>(obj, "last_usdt_a"));
@@ -144,7 +153,7 @@ public class UprobeAttachTests
 
         // probe2 has a semaphore: the kernel raises it while the probe is attached, so the guarded site runs.
         Assert.False(NativeTarget.Probe2Enabled);
-        using (var l2 = auto.Attach(lib, "ebpf_test", "probe2"))
+        using (var l2 = auto.Attach(lib, "ebpf_test", "probe2", pid))
         {
             Assert.True(NativeTarget.Probe2Enabled);
             for (int i = 1; i <= 4; i++) Assert.Equal(1, NativeTarget.FireProbes(i, 7));
@@ -156,7 +165,54 @@ public class UprobeAttachTests
         NativeTarget.FireProbes(1, 1);
         Assert.Equal(12ul, Bss(obj, "usdt_manual_hits"));
         Assert.Equal(4ul, Bss(obj, "usdt_auto_hits"));
+        Assert.Equal(0, MapKeys(obj, "__bpf_usdt_ip_to_spec_id")); // detaching removed the addresses
         AssertNoLinks(manual.Program, auto.Program);
+    }
+
+    /// <summary>
+    /// A probe in a shared library for every process: with BPF cookies (5.15) it attaches once for all; without, the
+    /// run-time address differs per process, so (as with libbpf) it needs a pid and the error says so and names the
+    /// feature. An address holds one spec per object: a second attachment there is refused by name, not silently
+    /// overwritten.
+    /// </summary>
+    [Fact]
+    public void UsdtInASharedLibraryForEveryProcessNeedsBpfCookies()
+    {
+        string lib = NativeTarget.LibraryPath;
+        using var obj = Load("attach_uprobe");
+        var manual = new UsdtProgram(obj.GetProgram("usdt_manual"));
+        if (Ebpf.Kernel.KernelFeatures.Current.BpfCookie)
+        {
+            using var link = manual.Attach(lib, "ebpf_test", "probe1", cookie: 7);
+            Assert.False(link.UsesAddressMap);
+            for (int i = 1; i <= 3; i++) NativeTarget.FireProbes(i, i);
+            Assert.Equal(3ul, Bss(obj, "usdt_manual_hits"));
+            Assert.Equal(7L, Bss<long>(obj, "last_usdt_cookie"));
+        }
+        else
+        {
+            var e = Assert.Throws<BpfNotSupportedException>(() => manual.Attach(lib, "ebpf_test", "probe1"));
+            Assert.Equal("BPF cookies", e.Feature);
+            Assert.Equal("5.15", e.MinimumKernel);
+            Assert.Contains("pass a pid", e.Message);
+            Assert.Equal(0, MapKeys(obj, "__bpf_usdt_ip_to_spec_id"));
+            using var first = manual.Attach(lib, "ebpf_test", "probe1", Environment.ProcessId);
+            var again = Assert.Throws<BpfException>(() => manual.Attach(lib, "ebpf_test", "probe1", Environment.ProcessId));
+            Assert.Contains("already attached", again.Message);
+            Assert.Equal(1, MapKeys(obj, "__bpf_usdt_ip_to_spec_id"));
+        }
+        AssertNoLinks(manual.Program);
+    }
+
+    private static int MapKeys(BpfObject obj, string map)
+    {
+        var m = obj.GetMap(map);
+        var key = new byte[m.KeySize];
+        var next = new byte[m.KeySize];
+        int n = 0;
+        for (bool first = true; m.TryGetNextKey(first ? ReadOnlySpan<byte>.Empty : key, next); first = false, n++)
+            next.CopyTo(key, 0);
+        return n;
     }
 
     [Fact]
@@ -165,7 +221,7 @@ public class UprobeAttachTests
         string lib = NativeTarget.LibraryPath;
         using var obj = Load("attach_uprobe", o => o.GetProgram("uprobe_manual").ExpectedAttachType = BpfAttachType.TraceUprobeMulti);
         var prog = new UprobeProgram(obj.GetProgram("uprobe_manual"));
-        using (var link = OrSkip(() => prog.AttachMulti(lib, "uprobe_target_*")))
+        using (var link = KernelSupport.OrSkip(() => prog.AttachMulti(lib, "uprobe_target_*")))
         {
             Assert.Single(link.Offsets);
             Assert.Equal(BpfLinkType.UprobeMulti, link.LinkType);

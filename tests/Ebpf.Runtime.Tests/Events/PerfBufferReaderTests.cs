@@ -17,20 +17,32 @@ public struct MapSample
     public uint Seq;
 }
 
-/// <summary>The perf buffer reader against maps.bpf.o's perf_map, fed by touch_all on every getpid().</summary>
+/// <summary>
+/// The perf buffer reader against perfbuf.bpf.o's samples map, fed one sample per getpid() of the test's own thread
+/// (a perf event array and a tracepoint are all it needs).
+/// </summary>
 [Collection(KernelEventsCollection.Name)]
 public class PerfBufferReaderTests
 {
     private static readonly uint Me = (uint)Environment.ProcessId;
 
+    /// <summary>perfbuf.bpf.o loaded (not attached: readers install their rings first), sampling this thread's getpid().</summary>
+    private static BpfObject LoadSampler()
+    {
+        TestEnvironment.RequireTracefs();
+        var obj = KernelSupport.LoadOrSkip("perfbuf");
+        var bss = obj.GetDataSection(".bss");
+        bss.Write(Off(bss, "target_tid"), (uint)KernelSupport.GetTid());
+        return obj;
+    }
+
     [Fact]
     public void EverySampleOfEveryCpuArrives()
     {
-        TestEnvironment.RequireTracefs();
-        using var obj = Load("maps");
-        using var reader = new BpfPerfEventArrayMap(obj.GetMap("perf_map")).CreateReader(pagesPerCpu: 8);
+        using var obj = LoadSampler();
+        using var reader = new BpfPerfEventArrayMap(obj.GetMap("samples")).CreateReader(pagesPerCpu: 8);
         Assert.Equal(Environment.ProcessorCount, reader.Cpus.Count);
-        obj.Attach(); // after the reader: touch_all outputs to the perf events it installed
+        obj.Attach(); // after the reader: sample_getpid outputs to the perf events it installed
         for (int i = 0; i < 50; i++) GetPid();
         obj.Detach();
         int ours = 0;
@@ -54,9 +66,8 @@ public class PerfBufferReaderTests
     [Fact]
     public async Task TypedSamplesAndPolling()
     {
-        TestEnvironment.RequireTracefs();
-        using var obj = Load("maps");
-        using var reader = new PerfBufferReader(obj.GetMap("perf_map"), pagesPerCpu: 4);
+        using var obj = LoadSampler();
+        using var reader = new PerfBufferReader(obj.GetMap("samples"), pagesPerCpu: 4);
         obj.Attach();
         try
         {
@@ -80,9 +91,8 @@ public class PerfBufferReaderTests
     [Fact]
     public void LostSamplesAreCountedAndReported()
     {
-        TestEnvironment.RequireTracefs();
-        using var obj = Load("maps");
-        using var reader = new PerfBufferReader(obj.GetMap("perf_map"), pagesPerCpu: 1);
+        using var obj = LoadSampler();
+        using var reader = new PerfBufferReader(obj.GetMap("samples"), pagesPerCpu: 1);
         long reported = 0;
         reader.LostCallback = (cpu, lost) => reported += (long)lost;
         obj.Attach();
@@ -104,9 +114,8 @@ public class PerfBufferReaderTests
     [Fact]
     public async Task AsyncStreamAndDispose()
     {
-        TestEnvironment.RequireTracefs();
-        using var obj = Load("maps");
-        var reader = new PerfBufferReader(obj.GetMap("perf_map"));
+        using var obj = LoadSampler();
+        var reader = new PerfBufferReader(obj.GetMap("samples"));
         obj.Attach();
         try
         {
@@ -133,7 +142,7 @@ public class PerfBufferReaderTests
             Assert.True(await RingBufferReaderTests.Within(waiting, 5000));
             Assert.True(await RingBufferReaderTests.Within(poll, 5000));
             var fd = new byte[4];
-            Assert.False(obj.GetMap("perf_map").Delete(new byte[4])); // slot emptied
+            Assert.False(obj.GetMap("samples").Delete(new byte[4])); // slot emptied
         }
         finally
         {

@@ -20,7 +20,7 @@ public class CleanupTests
             using var a = BpfObject.Load(TestEnvironment.Bpf("globals"));
             using var b = BpfObject.Load(TestEnvironment.Bpf("exec_snoop"));
             using var c = BpfObject.Load(TestEnvironment.Bpf("map_in_map"));
-            a.GetProgram("run").TestRun();
+            a.GetProgram("run").RunOnce();
         }
         Assert.Equal(before, TestEnvironment.OpenFdCount());
     }

@@ -59,7 +59,10 @@ public partial class CoreReadTests
         Assert.Equal(GetPpid(), o.Ppid);
         Assert.Equal(1u, o.HasMm);
         Assert.Equal(16u, o.CommSize);
-        Assert.Equal(1u, o.StateExists);
+        // bpf_core_field_exists(task->__state): the field was called state before Linux 5.14, and CO-RE says which
+        // this kernel has (core_flavors.bpf.o reads whichever exists).
+        var vmlinuxTask = (BtfStruct)KernelBtf.Vmlinux[KernelBtf.Vmlinux.FindByName("task_struct", BtfKind.Struct)];
+        Assert.Equal(vmlinuxTask.Members.Any(m => m.Name == "__state") ? 1u : 0u, o.StateExists);
         Assert.Equal(1u, o.PrioSigned);
         Assert.Equal(0u, o.FlagsSigned);
         Assert.True(o.NofileCur > 0);
@@ -69,6 +72,49 @@ public partial class CoreReadTests
         var task = (BtfStruct)vmlinux[vmlinux.FindByName("task_struct", BtfKind.Struct)];
         var comm = task.Members.Single(m => m.Name == "comm");
         Assert.Equal(comm.BitOffset / 8, o.CommOffset);
+    }
+
+    /// <summary>
+    /// task_struct.state became __state in Linux 5.14: core_flavors.bpf.o picks the field this kernel has with
+    /// bpf_core_field_exists() and loads on both layouts; the unguarded read of the old field loads only before 5.14.
+    /// </summary>
+    [Fact]
+    public void TaskStateIsReadFromWhicheverFieldThisKernelHas()
+    {
+        TestEnvironment.RequireTracefs();
+        TestEnvironment.RequireKernelBtf();
+        var vmlinuxTask = (BtfStruct)KernelBtf.Vmlinux[KernelBtf.Vmlinux.FindByName("task_struct", BtfKind.Struct)];
+        bool renamed = vmlinuxTask.Members.Any(m => m.Name == "__state");
+        using (var obj = BpfObject.Open(TestEnvironment.Bpf("core_flavors")))
+        {
+            obj.GetDataSection(".rodata").Write(0, GetPid());
+            obj.Load();
+            var read = obj.GetProgram("read_state");
+            Assert.Equal(1, read.CoreRelocations.Count(r => r.Poisoned)); // the read in the other layout's branch (dead here)
+            using (read.Attach())
+            {
+                for (int i = 0; i < 3; i++) GetPid();
+            }
+            var bss = obj.GetDataSection(".bss");
+            Assert.True(bss.Read<ulong>((int)bss.FindVariable("calls")!.Offset) >= 3);
+            Assert.Equal(renamed ? 1u : 0u, bss.Read<uint>((int)bss.FindVariable("used_new_layout")!.Offset));
+            Assert.Equal(0ul, bss.Read<ulong>((int)bss.FindVariable("state_value")!.Offset)); // TASK_RUNNING in a syscall
+        }
+        using (var obj = BpfObject.Open(TestEnvironment.Bpf("core_flavors")))
+        {
+            obj.GetProgram("read_state_unguarded").Autoload = true;
+            if (renamed)
+            {
+                var e = Assert.Throws<BpfCoreRelocationException>(obj.Load);
+                Assert.Contains("task_struct___pre514", e.Message);
+                Assert.Contains("state", e.Message);
+            }
+            else
+            {
+                obj.Load();
+                Assert.True(obj.GetProgram("read_state_unguarded").IsLoaded);
+            }
+        }
     }
 
     [Fact]

@@ -21,10 +21,20 @@ public class ExternTests
             Assert.Skip($"no kernel configuration at /proc/config.gz or /boot/config-{KernelInfo.Release}; objects with non-weak CONFIG_ externs need it");
     }
 
-    /// <summary>kfuncs.bpf.o calls bpf_rcu_read_lock and friends, which kernels before 6.2 do not have.</summary>
+    /// <summary>
+    /// kfuncs.bpf.o calls bpf_rcu_read_lock and friends, which kernels before 6.2 do not have. Before 5.13 there are
+    /// no kfunc calls at all: the loader says so itself, by name and release (checked here), and the test skips.
+    /// </summary>
     internal static void RequireKfuncKernel()
     {
         TestEnvironment.RequireKernelBtf();
+        if (!Ebpf.Kernel.KernelFeatures.Current.KfuncCalls)
+        {
+            var e = Assert.Throws<BpfNotSupportedException>(() => BpfObject.Load(TestEnvironment.Bpf("kfuncs")).Dispose());
+            Assert.Contains("kfunc calls", e.Message);
+            Assert.Contains("5.13", e.Message);
+            Assert.Skip(e.Message);
+        }
         if (KernelBtf.Vmlinux.FindByName("bpf_rcu_read_lock", Ebpf.Btf.BtfKind.Func) < 0)
             Assert.Skip($"kernel {KernelInfo.Release} has no kfunc bpf_rcu_read_lock (added in Linux 6.2)");
     }
@@ -38,7 +48,7 @@ public class ExternTests
             Assert.Skip("no kernel configuration at /proc/config.gz or /boot/config-$(uname -r)");
         using var obj = BpfObject.Open(TestEnvironment.Bpf("externs"));
         obj.Load();
-        obj.GetProgram("read_kconfig").TestRun();
+        obj.GetProgram("read_kconfig").RunOnce();
         var bss = obj.GetDataSection(".bss");
         Assert.Equal(KernelInfo.VersionCode, bss.Read<uint>(Off(bss, "kernel_version")));
         Assert.Equal(int.Parse(config!.Values["CONFIG_HZ"]), bss.Read<int>(Off(bss, "hz")));
@@ -60,7 +70,7 @@ public class ExternTests
             KernelConfigOverrides = new Dictionary<string, string> { ["CONFIG_HZ"] = "123", ["CONFIG_DOES_NOT_EXIST"] = "0x10" },
         });
         obj.Load();
-        obj.GetProgram("read_kconfig").TestRun();
+        obj.GetProgram("read_kconfig").RunOnce();
         var bss = obj.GetDataSection(".bss");
         Assert.Equal(123, bss.Read<int>(Off(bss, "hz")));
         Assert.Equal(16, bss.Read<int>(Off(bss, "missing_config")));
@@ -88,7 +98,7 @@ public class ExternTests
         RequireKernelConfig();
         using var obj = BpfObject.Open(TestEnvironment.Bpf("externs"));
         obj.Load();
-        obj.GetProgram("read_ksyms").TestRun();
+        obj.GetProgram("read_ksyms").RunOnce();
         var bss = obj.GetDataSection(".bss");
         ulong start = bss.Read<ulong>(Off(bss, "btf_start"));
         ulong end = bss.Read<ulong>(Off(bss, "btf_end"));
@@ -106,6 +116,42 @@ public class ExternTests
         }
         Assert.NotEqual(0ul, start);
         Assert.Equal((ulong)new FileInfo("/sys/kernel/btf/vmlinux").Length, end - start);
+    }
+
+    /// <summary>
+    /// Typed ksyms resolve to the VAR types of the kernel's BTF; a kernel whose BTF has none (Debian 11's 5.10, built
+    /// with pahole 1.20) gets an error that says so, as libbpf also fails there, and the test skips with it.
+    /// </summary>
+    [Fact]
+    public void TypedKsymsResolveToKernelVariables()
+    {
+        TestEnvironment.RequireRoot();
+        TestEnvironment.RequireKernelBtf();
+        var vmlinux = KernelBtf.Vmlinux;
+        bool hasVars = false;
+        for (int id = 1; id < vmlinux.TypeCount && !hasVars; id++)
+            hasVars = vmlinux.GetKind(id) == Ebpf.Btf.BtfKind.Var;
+        using var obj = BpfObject.Open(TestEnvironment.Bpf("externs_typed"));
+        if (!hasVars)
+        {
+            var e = Assert.Throws<BpfNotSupportedException>(obj.Load);
+            Assert.True(e.IsConfiguration);
+            Assert.Contains("VAR", e.Message);
+            Assert.Contains("extern const void", e.Message); // the way out: an untyped ksym
+            Assert.Skip(e.Message);
+        }
+        var read = obj.GetProgram("read_runqueues");
+        // Its address comes from kallsyms_lookup_name(), which knows data symbols only with CONFIG_KALLSYMS_ALL.
+        bool kallsymsAll = File.ReadLines("/proc/kallsyms").Any(l => l.EndsWith(" runqueues", StringComparison.Ordinal));
+        read.Autoload = kallsymsAll;
+        obj.Load();
+        Assert.Equal(kallsymsAll, read.IsLoaded);
+        if (kallsymsAll)
+        {
+            Assert.Equal(0u, read.RunOnce().ReturnValue);
+            var bss = obj.GetDataSection(".bss");
+            Assert.True(bss.Read<int>(Off(bss, "prog_active")) >= 0);
+        }
     }
 
     [Fact]

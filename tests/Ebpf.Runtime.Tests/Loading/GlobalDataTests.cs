@@ -46,7 +46,7 @@ public class GlobalDataTests
         var run = obj.GetProgram("run");
         for (int i = 1; i <= 3; i++)
         {
-            var r = run.TestRun();
+            var r = run.RunOnce();
             Assert.Equal(0xC0DEF00Du, r.ReturnValue);
             // The references point at the kernel's memory: they see each increment as it happens.
             Assert.Equal((ulong)i, calls);
@@ -60,7 +60,7 @@ public class GlobalDataTests
         // C# writes are seen by the program too.
         calls = 100;
         data.Write(Off(data, "data_counter"), 1000ul);
-        run.TestRun();
+        run.RunOnce();
         Assert.Equal(101ul, calls);
         Assert.Equal(1002ul, data.Read<ulong>(Off(data, "data_counter")));
         // bss_hist[101 % 8] was bumped.
@@ -98,7 +98,7 @@ public class GlobalDataTests
         rodata.Write(Off(rodata, "cfg") + 4, 9u);
         obj.GetDataSection(".rodata.custom").Write(0, 11u);
         obj.Load();
-        obj.GetProgram("run").TestRun();
+        obj.GetProgram("run").RunOnce();
         Assert.Equal(42ul + 9, obj.GetDataSection(".data").Read<ulong>(0));
         Assert.Equal(7ul + 11, obj.GetDataSection(".data.custom").Read<ulong>(0));
     }
@@ -114,7 +114,7 @@ public class GlobalDataTests
         obj.Load();
         Assert.Equal(old + 64, bss.Size);
         Assert.Equal((uint)(old + 64), bss.Map.ValueSize);
-        obj.GetProgram("run").TestRun();
+        obj.GetProgram("run").RunOnce();
         Assert.Equal(1ul, bss.Read<ulong>(0));
         bss.Write(old + 56, 7ul);
         Assert.Equal(7ul, bss.Read<ulong>(old + 56));

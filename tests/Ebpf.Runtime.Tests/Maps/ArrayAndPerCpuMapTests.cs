@@ -31,7 +31,7 @@ public class ArrayAndPerCpuMapTests
         var ex = Assert.Throws<BpfSyscallException>(() => array.Update(1, 1, BpfMapUpdateFlags.NoExist));
         Assert.Equal(Errno.EEXIST, ex.Errno);
 
-        m.Object.GetProgram("fill").TestRun();
+        m.Object.GetProgram("fill").RunOnce();
         Assert.Equal(200ul, array[1]);
 
         Assert.Equal(Enumerable.Range(0, 16).Select(i => (uint)i), array.Keys.ToArray());
@@ -71,7 +71,7 @@ public class ArrayAndPerCpuMapTests
         Assert.Equal(4, pca.Length);
         Assert.Equal(Cpus, BpfPerCpuArrayMap<ulong>.CpuCount);
 
-        m.Object.GetProgram("fill").TestRun();
+        m.Object.GetProgram("fill").RunOnce();
         var values = pca.Lookup(2u);
         Assert.Equal(Cpus, values.Length);
         Assert.Equal(400ul, values.Aggregate(0ul, (a, b) => a + b)); // on whichever CPU it ran

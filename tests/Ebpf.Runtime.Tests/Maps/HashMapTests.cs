@@ -56,7 +56,7 @@ public class HashMapTests
     public void SeesWhatTheProgramWrote()
     {
         using var m = LoadedMaps.Load();
-        m.Object.GetProgram("fill").TestRun();
+        m.Object.GetProgram("fill").RunOnce();
         Assert.Equal(100ul, new BpfHashMap<uint, ulong>(m["hash_map"])[1]);
         Assert.Equal(300ul, new BpfHashMap<uint, ulong>(m["lru_hash_map"])[1]);
         var stats = new BpfHashMap<uint, Stats>(m["stats_map"]);

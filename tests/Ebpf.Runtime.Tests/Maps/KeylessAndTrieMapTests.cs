@@ -154,16 +154,36 @@ public class KeylessAndTrieMapTests
         Assert.Equal(15, s.Clear());
     }
 
+    /// <summary>maps_bloom.bpf.o: the bloom filter (Linux 5.16) has an object of its own.</summary>
     [Fact]
     public void BloomFilterHasNoFalseNegatives()
     {
-        using var m = LoadedMaps.Load();
-        var bloom = new BpfBloomFilterMap<uint>(m["bloom_map"]);
+        TestEnvironment.RequireRoot();
+        using var obj = KernelSupport.LoadOrSkip("maps_bloom");
+        var bloom = new BpfBloomFilterMap<uint>(obj.GetMap("bloom_map"));
         Assert.Equal(3, bloom.HashFunctions);
         Assert.False(bloom.Contains(1));
         for (uint i = 1; i <= 20; i++) bloom.Add(i);
         for (uint i = 1; i <= 20; i++) Assert.True(bloom.Contains(i));
         int absent = Enumerable.Range(1000, 100).Count(i => !bloom.Contains((uint)i));
         Assert.InRange(absent, 90, 100); // false positives are possible, but rare at this load
+    }
+
+    [Fact]
+    public void AProgramPushesToTheBloomFilterAndPeeksAtIt()
+    {
+        TestEnvironment.RequireTracefs();
+        using var obj = KernelSupport.LoadOrSkip("maps_bloom");
+        var bloom = new BpfBloomFilterMap<uint>(obj.GetMap("bloom_map"));
+        uint pid = (uint)Environment.ProcessId;
+        Assert.False(bloom.Contains(pid));
+        using (obj.GetProgram("remember_caller").Attach())
+        {
+            for (int i = 0; i < 3; i++) MapTestSupport.GetPid();
+        }
+        Assert.True(bloom.Contains(pid));
+        var bss = obj.GetDataSection(".bss");
+        Assert.True(bss.Read<ulong>((int)bss.FindVariable("calls")!.Offset) >= 3);
+        Assert.True(bss.Read<ulong>((int)bss.FindVariable("added")!.Offset) >= 1);
     }
 }

@@ -23,7 +23,7 @@ public class MapFdAccountingTests
     {
         using (var m = LoadedMaps.Load())
         {
-            m.Object.GetProgram("fill").TestRun();
+            m.Object.GetProgram("fill").RunOnce();
             var hash = new BpfHashMap<uint, ulong>(m["hash_map"]);
             hash[5] = 5;
             Assert.Equal(2, hash.Count());
@@ -54,7 +54,7 @@ public class MapFdAccountingTests
             var hom = new BpfHashOfMaps<uint>(obj.GetMap("outer_hash"));
             hom.Set(3, obj.GetMap("inner_a"));
             Assert.Equal(2, hom.Count());
-            Assert.Equal(4u, obj.GetProgram("bump").TestRun().ReturnValue);
+            Assert.Equal(4u, obj.GetProgram("bump").RunOnce().ReturnValue);
         }
         using (var obj = BpfObject.Load(TestEnvironment.Bpf("prog_array")))
         {

@@ -20,7 +20,6 @@ public class MapHotPathAllocationTests
         var pch = new BpfPerCpuHashMap<uint, ulong>(m["percpu_hash_map"]);
         var pca = new BpfPerCpuArrayMap<ulong>(m["percpu_array_map"]);
         var queue = new BpfQueueMap<uint>(m["queue_map"]);
-        var bloom = new BpfBloomFilterMap<uint>(m["bloom_map"]);
         var lpm = new BpfLpmTrieMap<LpmV4Key, uint>(m["lpm_map"]);
         Span<ulong> perCpu = stackalloc ulong[BpfMap.PossibleCpuCount];
 
@@ -51,8 +50,6 @@ public class MapHotPathAllocationTests
                 pca.Lookup((uint)(i & 3), perCpu);
                 queue.Push((uint)i, BpfMapUpdateFlags.Exist);
                 if (queue.TryPop(out uint q)) sum += q;
-                bloom.Add((uint)i);
-                sum += bloom.Contains((uint)i) ? 1u : 0u;
                 lpm.Update(key24, (uint)i);
                 if (lpm.TryMatch(addr, out uint lv)) sum += lv;
                 if ((i & 1023) == 0)

@@ -31,7 +31,6 @@ public class SpecialMapTests
         Assert.Equal((uint)pid, mine.LastTgid);
         Assert.Equal(1u, mine.Flags); // bpf_get_stackid succeeded
         Assert.True(new BpfHashMap<uint, ulong>(m["hash_map"])[(uint)pid] >= 5);
-        Assert.True(new BpfBloomFilterMap<uint>(m["bloom_map"]).Contains((uint)pid));
 
         var ids = traces.StackIds.ToArray();
         Assert.NotEmpty(ids);
@@ -42,7 +41,7 @@ public class SpecialMapTests
         {
             var frames = traces.GetStackTrace(id);
             Assert.NotEmpty(frames);
-            Assert.All(frames, ip => Assert.True(ip >= 0xffff_8000_0000_0000UL, $"0x{ip:x} is not a kernel address"));
+            Assert.All(frames, ip => Assert.True(ip != 0 && ip < 0x0000_8000_0000_0000UL, $"0x{ip:x} is not a user-space address"));
 
             // Into a span: the whole stack, or as much as fits.
             Assert.True(traces.TryGetStackTrace(id, all, out int count));
@@ -118,7 +117,7 @@ public class SpecialMapTests
 
         // A program of another type cannot join an XDP jump table.
         using var m = LoadedMaps.Load();
-        var e = Assert.Throws<BpfSyscallException>(() => table.Set(3, m.Object.GetProgram("fill")));
+        var e = Assert.Throws<BpfSyscallException>(() => table.Set(3, m.Object.GetProgram("touch_all")));
         Assert.Equal(Errno.EINVAL, e.Errno);
         Assert.Contains("jump_table", e.Message);
     }
@@ -142,7 +141,7 @@ public class SpecialMapTests
         Assert.Equal(innerB.Map.Id, id);
         Assert.Equal(1, outerHash.Count());
 
-        Assert.Equal(3u, bump.TestRun().ReturnValue);
+        Assert.Equal(3u, bump.RunOnce().ReturnValue);
         Assert.Equal(1ul, innerA[0]);
         Assert.Equal(5ul, innerB[0]);
         Assert.Equal(0ul, innerC[0]);
@@ -151,13 +150,13 @@ public class SpecialMapTests
         outerArray.Set(1, innerC.Map);
         Assert.True(outerArray.TryGetInnerMapId(1, out id));
         Assert.Equal(innerC.Map.Id, id);
-        Assert.Equal(4u, bump.TestRun().ReturnValue);
+        Assert.Equal(4u, bump.RunOnce().ReturnValue);
         Assert.Equal(2ul, innerC[0]);
 
         // And under hash key 2: 3 more.
         outerHash.Set(2, innerC.Map);
         Assert.Equal(new uint[] { 1, 2 }, outerHash.Keys.ToArray().OrderBy(k => k));
-        Assert.Equal(5u, bump.TestRun().ReturnValue);
+        Assert.Equal(5u, bump.RunOnce().ReturnValue);
         Assert.Equal(2ul + 2 + 3, innerC[0]);
 
         // Clearing them stops the program from finding them.
@@ -167,7 +166,7 @@ public class SpecialMapTests
         Assert.False(outerHash.Remove(1));
         Assert.False(outerHash.TryGetInnerMapId(1, out _));
         ulong b = innerB[0];
-        Assert.Equal(3u, bump.TestRun().ReturnValue); // a (slot 0), b (slot 2), c (hash key 2)
+        Assert.Equal(3u, bump.RunOnce().ReturnValue); // a (slot 0), b (slot 2), c (hash key 2)
         Assert.Equal(b + 3, innerB[0]);
         Assert.Equal(7ul + 3, innerC[0]);
 

@@ -26,7 +26,7 @@ public class NoKernelBtfTests
     [Theory]
     [InlineData("core_comm")]      // CO-RE field relocations
     [InlineData("exec_snoop")]     // CO-RE, tracepoints
-    [InlineData("externs")]        // typed ksyms resolved by BTF
+    [InlineData("externs_typed")]  // typed ksyms resolved by BTF
     public void WithoutKernelBtfTheErrorSaysWhatToDo(string name)
     {
         TestEnvironment.RequireRoot();
@@ -43,7 +43,7 @@ public class NoKernelBtfTests
     [Theory]
     [InlineData("core_comm", false)]
     [InlineData("exec_snoop", false)]
-    [InlineData("externs", false)]
+    [InlineData("externs_typed", false)]
     [InlineData("core_comm", true)]
     [InlineData("exec_snoop", true)]
     public void WithAUserSuppliedBtfFileTheObjectLoads(string name, bool gzip)
@@ -69,7 +69,7 @@ public class NoKernelBtfTests
             }
             using var _ = new NoVmlinux();
             using var obj = BpfObject.Open(TestEnvironment.Bpf(name), new BpfObjectOptions { TargetBtfPath = path });
-            obj.Load();
+            KernelSupport.OrSkip(() => { obj.Load(); return obj; }); // typed ksyms: a BTF with VARs
             Assert.True(obj.IsLoaded);
             if (name == "exec_snoop")
             {

@@ -93,7 +93,7 @@ public class SoakTests
         using (var globals = BpfObject.Load(TestEnvironment.Bpf("globals")))
         {
             globals.Attach();
-            globals.GetProgram("run").TestRun();
+            globals.GetProgram("run").RunOnce();
             Record(globals, ours);
             globals.Detach();
         }
