@@ -12,7 +12,7 @@ namespace Ebpf.Tests.Generated
     /// loading, while read-only globals can be set, maps resized and programs' autoload changed. Dispose it to unload everything.
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("Ebpf.Generator", "0.1.0.0")]
-    public sealed partial class PerfbufSkeleton : global::System.IDisposable
+    public sealed partial class PerfbufSkeleton : global::Ebpf.IBpfSkeleton<PerfbufSkeleton>
     {
         /// <summary>The object's name, as the kernel sees it (prefix of its internal map names).</summary>
         public const string ObjectName = "perfbuf";
