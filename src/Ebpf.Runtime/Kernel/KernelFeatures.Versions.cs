@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Text;
 using Ebpf.Asm;
-using Ebpf.Loader;
 
 namespace Ebpf.Kernel;
 

@@ -186,7 +186,7 @@ public class LoadEveryObjectTests
         string table = string.Join(Environment.NewLine, rows);
         TestContext.Current.TestOutputHelper?.WriteLine(table);
         if (Environment.GetEnvironmentVariable("EBPF_LOADALL_LOG") is { Length: > 0 } log)
-            File.AppendAllText(log, $"kernel {Ebpf.Loader.KernelInfo.Release}{Environment.NewLine}{table}{Environment.NewLine}");
+            File.AppendAllText(log, $"kernel {Ebpf.Kernel.KernelInfo.Release}{Environment.NewLine}{table}{Environment.NewLine}");
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
 

@@ -87,7 +87,7 @@ public class StructOpsTests
         string cc = UniqueName("ebl");
         using var ns = new VethPair();
         using var obj = OpenReno("struct_ops_tcp_link", ("ebpf_reno_link", cc), ("ebpf_reno_next", cc));
-        OrSkip(() => { obj.Load(); return 0; });
+        KernelSupport.OrSkip(() => { obj.Load(); return 0; });
         var a = obj.GetStructOps("ebpf_reno_link");
         var b = obj.GetStructOps("ebpf_reno_next");
         Assert.True(a.IsLink);
@@ -126,7 +126,7 @@ public class StructOpsTests
         var obj = OpenReno("struct_ops_tcp_link", ("ebpf_reno_link", first), ("ebpf_reno_next", second));
         try
         {
-            OrSkip(() => { obj.Load(); return 0; });
+            KernelSupport.OrSkip(() => { obj.Load(); return 0; });
             obj.Attach();
             Assert.Equal(2, obj.Links.Count);
             Assert.All(obj.Links, l => Assert.True(((StructOpsLink)l).IsKernelLink));
