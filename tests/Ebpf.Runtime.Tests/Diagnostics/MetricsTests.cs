@@ -10,6 +10,7 @@ using Ebpf.Runtime.Tests.Attach;
 using Ebpf.Tests;
 using Xunit;
 using static Ebpf.Runtime.Tests.Attach.AttachSupport;
+using static Ebpf.Runtime.Tests.KernelSupport;
 
 namespace Ebpf.Runtime.Tests.Diagnostics;
 
