@@ -308,6 +308,10 @@ run_one() {
             printf 'export %s=%s\n' "$name" "$(shq "${kv#*=}")"
         done < <(env -0)
         printf 'export EBPF_GUEST_KERNEL=%s\n' "$(shq "$kver")"
+        # .NET's JIT keeps two views of its code (W^X: writable and executable mappings of one memfd). In an arm64
+        # guest under TCG the process then dies of SIGSEGV within seconds of JIT-heavy work (xunit's discovery);
+        # the same binary runs with W^X under qemu-user. So arm64 TCG guests run .NET with W^X off.
+        [ $ARCH = arm64 ] && [ "$ACCEL" = tcg ] && [ -z "${DOTNET_EnableWriteXorExecute+x}" ] && printf 'export DOTNET_EnableWriteXorExecute=0\n'
         # The guest's / is the host's: give it this kernel's own config (for .kconfig externs), as an installed
         # Debian kernel would have it in /boot (the overlay makes /boot writable).
         printf '[ -e /boot/config-%s ] || cp %s /boot/ 2>/dev/null\n' "$kver" "$(shq "$run/config-$kver")"
