@@ -5,7 +5,7 @@
  * Idea: dynamic kernel probes, each program counting into its own .bss
  * counter (filtered on `target_tgid`, .rodata, 0 = everything):
  *   unlink_entry     SEC("kprobe/do_unlinkat")        function entry,
- *                    arguments via BPF_KPROBE (pt_regs)
+ *                    arguments via BPF_KPROBE (pt_regs): records dfd
  *   unlink_exit      SEC("kretprobe/do_unlinkat")     function return,
  *                    records the last return value
  *   getpgid_multi    SEC("kprobe.multi/__x64_sys_getpgid") one link, many
@@ -22,9 +22,12 @@
  * attach_kprobe.bpf.o (-D__TARGET_ARCH_x86) and arm64/attach_kprobe.bpf.o
  * (-D__TARGET_ARCH_arm64, arm64/vmlinux.h).
  *   getpgid_sysret   SEC("kretsyscall/getpgid")
- * A test calling unlink() N times and getpgid(0) M times sees
+ * A test calling unlink() N times and getpgid(P) M times sees
  *   unlinks = unlink_rets = N, getpgid_multi_hits = getpgid_multi_rets =
- *   getpgid_sys_hits = getpgid_sys_rets = M.
+ *   getpgid_sys_hits = getpgid_sys_rets = M, last_unlink_dfd = AT_FDCWD
+ *   (-100: libc's unlink is unlinkat(AT_FDCWD, ...) or the kernel's unlink
+ *   passes it) and last_getpgid_arg = P: the arguments as the architecture's
+ *   calling convention puts them in pt_regs.
  *
  * This machine's kernel has CONFIG_KPROBES=n: the programs load
  * (BPF_PROG_TYPE_KPROBE also serves uprobes) but cannot be attached.
@@ -48,6 +51,7 @@ const volatile int target_tgid = 0;
 
 __u64 unlinks, unlink_rets;
 long last_unlink_ret;
+int last_unlink_dfd;
 __u64 getpgid_multi_hits, getpgid_multi_rets;
 __u64 getpgid_sys_hits, getpgid_sys_rets;
 int last_getpgid_arg;
@@ -60,8 +64,10 @@ static __always_inline bool is_target(void)
 SEC("kprobe/do_unlinkat")
 int BPF_KPROBE(unlink_entry, int dfd, struct filename *name)
 {
-	if (is_target())
+	if (is_target()) {
 		__sync_fetch_and_add(&unlinks, 1);
+		last_unlink_dfd = dfd;
+	}
 	return 0;
 }
 

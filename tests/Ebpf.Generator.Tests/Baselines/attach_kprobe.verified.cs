@@ -154,7 +154,7 @@ namespace Ebpf.Tests.Generated
             /// <summary>Map <c>attach_k.rodata</c> backing section <c>.rodata</c> (4 bytes).</summary>
             public global::Ebpf.BpfMap Rodata { get; }
 
-            /// <summary>Map <c>attach_k.bss</c> backing section <c>.bss</c> (60 bytes).</summary>
+            /// <summary>Map <c>attach_k.bss</c> backing section <c>.bss</c> (68 bytes).</summary>
             public global::Ebpf.BpfMap Bss { get; }
 
             /// <summary>Map <c>attach_.kconfig</c> backing section <c>.kconfig</c> (1 bytes).</summary>
@@ -271,7 +271,7 @@ namespace Ebpf.Tests.Generated
             }
         }
 
-        /// <summary>Variables of <c>.bss</c> (60 bytes) (live in the kernel's memory after Load).</summary>
+        /// <summary>Variables of <c>.bss</c> (68 bytes) (live in the kernel's memory after Load).</summary>
         public sealed class BssSection
         {
             private readonly global::Ebpf.BpfDataSection _section;
@@ -296,14 +296,17 @@ namespace Ebpf.Tests.Generated
             /// <summary><c>long last_unlink_ret</c> at offset 32.</summary>
             public ref long LastUnlinkRet => ref _section.Ref<long>(32);
 
-            /// <summary><c>__u64 getpgid_sys_hits</c> at offset 40.</summary>
-            public ref ulong GetpgidSysHits => ref _section.Ref<ulong>(40);
+            /// <summary><c>int last_unlink_dfd</c> at offset 40.</summary>
+            public ref int LastUnlinkDfd => ref _section.Ref<int>(40);
 
-            /// <summary><c>__u64 getpgid_sys_rets</c> at offset 48.</summary>
-            public ref ulong GetpgidSysRets => ref _section.Ref<ulong>(48);
+            /// <summary><c>__u64 getpgid_sys_hits</c> at offset 48.</summary>
+            public ref ulong GetpgidSysHits => ref _section.Ref<ulong>(48);
 
-            /// <summary><c>int last_getpgid_arg</c> at offset 56.</summary>
-            public ref int LastGetpgidArg => ref _section.Ref<int>(56);
+            /// <summary><c>__u64 getpgid_sys_rets</c> at offset 56.</summary>
+            public ref ulong GetpgidSysRets => ref _section.Ref<ulong>(56);
+
+            /// <summary><c>int last_getpgid_arg</c> at offset 64.</summary>
+            public ref int LastGetpgidArg => ref _section.Ref<int>(64);
         }
 
         /// <summary>Variables of <c>.kconfig</c> (1 bytes) (filled by the loader from the kernel configuration).</summary>

@@ -15,6 +15,8 @@ namespace Ebpf.Runtime.Tests.Attach;
 [Collection(KernelEventsCollection.Name)]
 public class KprobeAttachTests
 {
+    private const int AtFdCwd = -100;
+
     private static void UnlinkFiles(int n)
     {
         var dir = TestEnvironment.TempDir("ebpf-kprobe");
@@ -43,6 +45,7 @@ public class KprobeAttachTests
             Assert.Equal(6ul, Bss(obj, "unlinks"));
             Assert.Equal(6ul, Bss(obj, "unlink_rets"));
             Assert.Equal(0L, Bss<long>(obj, "last_unlink_ret"));
+            Assert.Equal(AtFdCwd, Bss<int>(obj, "last_unlink_dfd"));   // the first argument, from this architecture's pt_regs
         }
         UnlinkFiles(2);
         Assert.Equal(6ul, Bss(obj, "unlinks"));
@@ -78,11 +81,14 @@ public class KprobeAttachTests
         using (var l1 = KernelSupport.OrSkip(() => sys.Attach()))
         using (var l2 = ret.Attach())
         {
-            Assert.EndsWith("sys_getpgid", l1.Function);
-            for (int i = 0; i < 5; i++) GetPgid(0);
+            // The architecture's syscall wrapper (__x64_sys_getpgid, __arm64_sys_getpgid), whose argument is the
+            // user's pt_regs: BPF_KSYSCALL reads the syscall's own arguments from there.
+            Assert.Equal(KernelSymbols.SyscallPrefix + "getpgid", l1.Function);
+            int pid = Environment.ProcessId;
+            for (int i = 0; i < 5; i++) GetPgid(pid);
             Assert.Equal(5ul, Bss(obj, "getpgid_sys_hits"));
             Assert.Equal(5ul, Bss(obj, "getpgid_sys_rets"));
-            Assert.Equal(0, Bss<int>(obj, "last_getpgid_arg"));
+            Assert.Equal(pid, Bss<int>(obj, "last_getpgid_arg"));
         }
         AssertNoLinks(sys.Program, ret.Program);
     }
