@@ -251,6 +251,42 @@ public class UprobeAttachTests
         }
     }
 
+    /// <summary>
+    /// probe3's arguments are stack slots, so its spec dereferences the stack pointer plus an offset in the probed
+    /// binary's syntax ("-8@-16(%rsp)" on x86-64, "-8@[sp]" and "-8@[sp, 8]" on arm64): the spec decoded for the
+    /// binary's architecture, the register's offset in that architecture's user pt_regs, read by usdt.bpf.h.
+    /// </summary>
+    [Fact]
+    public void UsdtArgumentsInMemoryAreReadThroughTheStackPointer()
+    {
+        string lib = NativeTarget.LibraryPath;
+        var elf = ElfBinary.Open(lib);
+        string spec;
+        try
+        {
+            spec = Usdt.ReadNotes(elf, "ebpf_test", "probe3").Single().Arguments;
+        }
+        finally
+        {
+            elf.Close();
+        }
+        Assert.Matches(System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? @"^-8@\[sp(, \d+)?\] -8@\[sp(, \d+)?\]$" : @"^-8@-?\d*\(%[re][sb]p\) -8@-?\d*\(%[re][sb]p\)$", spec);
+        using var obj = Load("attach_uprobe");
+        var manual = new UsdtProgram(obj.GetProgram("usdt_manual"));
+        using (var link = manual.Attach(lib, "ebpf_test", "probe3", Environment.ProcessId, cookie: 33))
+        {
+            for (int i = 1; i <= 5; i++) NativeTarget.FireProbes(i, -i);
+            Assert.Equal(5ul, Bss(obj, "usdt_manual_hits"));
+            Assert.Equal(1005L, Bss<long>(obj, "last_usdt_a"));
+            Assert.Equal(-1005L, Bss<long>(obj, "last_usdt_b"));
+            Assert.Equal(33L, Bss<long>(obj, "last_usdt_cookie"));
+        }
+        NativeTarget.FireProbes(1, 1);
+        Assert.Equal(5ul, Bss(obj, "usdt_manual_hits"));
+        AssertNoLinks(manual.Program);
+    }
+
     [Fact]
     public void ElfSymbolsResolveToFileOffsets()
     {
@@ -269,11 +305,11 @@ public class UprobeAttachTests
             Assert.Equal(code, bytes.AsSpan((int)target, code.Length).ToArray());
             System.Runtime.InteropServices.Marshal.Copy(NativeTarget.Export("fire_probes"), code, 0, code.Length);
             Assert.Equal(code, bytes.AsSpan((int)fire, code.Length).ToArray());
-            var notes = Usdt.ReadNotes(elf, "ebpf_test", null);
-            Assert.Equal(new[] { "probe1", "probe2" }, notes.Select(n => n.Name).ToArray());
-            Assert.Equal(0ul, notes[0].SemaphoreOffset);
-            Assert.NotEqual(0ul, notes[1].SemaphoreOffset);
-            Assert.True(notes[0].FileOffset >= fire && notes[0].FileOffset < fire + 64);
+            var notes = Usdt.ReadNotes(elf, "ebpf_test", null).ToDictionary(n => n.Name);
+            Assert.Equal(new[] { "probe1", "probe2", "probe3" }, notes.Keys.Order().ToArray());
+            Assert.Equal(0ul, notes["probe1"].SemaphoreOffset);
+            Assert.NotEqual(0ul, notes["probe2"].SemaphoreOffset);
+            Assert.True(notes["probe1"].FileOffset >= fire && notes["probe1"].FileOffset < fire + 64);
             var e = Assert.Throws<BpfException>(() => elf.FindFunctionOffset("no_such_function"));
             Assert.Contains("function 'no_such_function' is not in the symbol tables", e.Message);
         }

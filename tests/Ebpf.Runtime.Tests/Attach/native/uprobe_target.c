@@ -6,7 +6,10 @@
  *
  *   uprobe_target_func(a, b)  what attach_uprobe.bpf.c's uprobe/uretprobe programs expect: returns a + b
  *   fire_probes(a, b)         fires USDT probe ebpf_test:probe1(a, b) and, when its semaphore is set (a USDT
- *                             program is attached), ebpf_test:probe2(a, b); returns 1 if probe2 was enabled
+ *                             program is attached), ebpf_test:probe2(a * 10, b * 10); returns 1 if probe2 was
+ *                             enabled. Then ebpf_test:probe3(a + 1000, b - 1000), whose arguments are in memory
+ *                             (stack slots: "-8@-16(%rsp)" on x86-64, "-8@[sp]" and "-8@[sp, 8]" on arm64), where probe1's are in
+ *                             registers ("-8@%rdi", "-8@x0")
  *   probe2_enabled()          the semaphore of probe2 (the kernel increments it while a uprobe with that
  *                             reference counter is attached)
  *
@@ -55,6 +58,12 @@ __attribute__((noinline, visibility("default"))) int fire_probes(long a, long b)
 		enabled = 1;
 		__asm__ __volatile__(EBPF_SDT_NOTE("ebpf_test", "probe2", "ebpf_test_probe2_semaphore", "-8@%[a1] -8@%[a2]")
 				     :: [a1] "nor"(a * 10), [a2] "nor"(b * 10));
+	}
+	{
+		volatile long m1 = a + 1000, m2 = b - 1000;
+
+		__asm__ __volatile__(EBPF_SDT_NOTE("ebpf_test", "probe3", "0", "-8@%[m1] -8@%[m2]")
+				     :: [m1] "m"(m1), [m2] "m"(m2));
 	}
 	return enabled;
 }
