@@ -9,7 +9,9 @@ namespace Ebpf.Runtime.Tests.Attach;
 
 /// <summary>
 /// fentry, fexit, fmod_ret and BPF LSM. This machine's kernel refuses them at load (EPERM): the tests skip with
-/// the loader's message; under Debian's 6.1/6.12 kernels (tests/kernels/run-on-kernels.sh) they attach and count.
+/// the loader's message; under Debian's 6.1/6.12 kernels (tests/kernels/run-on-kernels.sh) they attach and count,
+/// except on arm64 6.1, which loads them but cannot attach a trampoline to a kernel function (that needs 6.4 there):
+/// they skip with the attach's reason.
 /// </summary>
 [Collection(KernelEventsCollection.Name)]
 public class TrampolineAttachTests
@@ -33,7 +35,7 @@ public class TrampolineAttachTests
         using var obj = LoadOrSkip("attach_fentry");
         var entry = new TracingProgram(obj.GetProgram("unlink_entry"));
         var exit = new TracingProgram(obj.GetProgram("unlink_exit"));
-        using (var l1 = entry.Attach())
+        using (var l1 = OrSkip(() => entry.Attach()))
         using (var l2 = exit.Attach())
         {
             Assert.Equal("fentry do_unlinkat", l1.Target);
@@ -57,7 +59,7 @@ public class TrampolineAttachTests
         var modret = new TracingProgram(obj.GetProgram("getpgid_modret"));
         int pid = Environment.ProcessId;
         Assert.True(GetPgid(pid) >= 0); // (0 when we are in init's process group, as in the test VMs)
-        using (var link = modret.Attach())
+        using (var link = OrSkip(() => modret.Attach()))
         {
             for (int i = 0; i < 3; i++)
                 Assert.Equal(-1, GetPgid(pid)); // -EPERM from the program
@@ -72,7 +74,7 @@ public class TrampolineAttachTests
     {
         TestEnvironment.RequireKernelBtf();
         using var obj = LoadOrSkip("attach_fentry");
-        obj.Attach();
+        OrSkip(() => { obj.Attach(); return obj.Links.Count; });
         Assert.Equal(3, obj.Links.Count);
         Assert.All(obj.Links, l => Assert.IsType<TracingLink>(l));
         UnlinkFiles(2);
@@ -89,7 +91,7 @@ public class TrampolineAttachTests
         {
             var hook = new LsmProgram(obj.GetProgram("bpf_hook"));
             var map = obj.GetDataSection(".bss").Map;
-            using (var link = hook.Attach())
+            using (var link = OrSkip(() => hook.Attach()))
             {
                 Assert.Equal("lsm bpf", link.Target);
                 ulong before = Bss(obj, "bpf_calls");
@@ -122,7 +124,7 @@ public class TrampolineAttachTests
         // /dev/null, not a temporary file: on overlayfs (the test VMs' root) each open also opens the real file
         // underneath, and the hook runs for both
         const string path = "/dev/null";
-        using (hook.Attach())
+        using (OrSkip(() => hook.Attach()))
         {
             ulong before = Bss(obj, "file_opens");
             for (int i = 0; i < 10; i++)
