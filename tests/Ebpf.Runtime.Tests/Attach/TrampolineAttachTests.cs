@@ -35,7 +35,7 @@ public class TrampolineAttachTests
         using var obj = LoadOrSkip("attach_fentry");
         var entry = new TracingProgram(obj.GetProgram("unlink_entry"));
         var exit = new TracingProgram(obj.GetProgram("unlink_exit"));
-        using (var l1 = OrSkip(() => entry.Attach()))
+        using (var l1 = KernelSupport.OrSkip(() => entry.Attach()))
         using (var l2 = exit.Attach())
         {
             Assert.Equal("fentry do_unlinkat", l1.Target);
@@ -59,7 +59,7 @@ public class TrampolineAttachTests
         var modret = new TracingProgram(obj.GetProgram("getpgid_modret"));
         int pid = Environment.ProcessId;
         Assert.True(GetPgid(pid) >= 0); // (0 when we are in init's process group, as in the test VMs)
-        using (var link = OrSkip(() => modret.Attach()))
+        using (var link = KernelSupport.OrSkip(() => modret.Attach()))
         {
             for (int i = 0; i < 3; i++)
                 Assert.Equal(-1, GetPgid(pid)); // -EPERM from the program
@@ -74,7 +74,7 @@ public class TrampolineAttachTests
     {
         TestEnvironment.RequireKernelBtf();
         using var obj = LoadOrSkip("attach_fentry");
-        OrSkip(() => { obj.Attach(); return obj.Links.Count; });
+        KernelSupport.OrSkip(() => { obj.Attach(); return obj.Links.Count; });
         Assert.Equal(3, obj.Links.Count);
         Assert.All(obj.Links, l => Assert.IsType<TracingLink>(l));
         UnlinkFiles(2);
@@ -91,7 +91,7 @@ public class TrampolineAttachTests
         {
             var hook = new LsmProgram(obj.GetProgram("bpf_hook"));
             var map = obj.GetDataSection(".bss").Map;
-            using (var link = OrSkip(() => hook.Attach()))
+            using (var link = KernelSupport.OrSkip(() => hook.Attach()))
             {
                 Assert.Equal("lsm bpf", link.Target);
                 ulong before = Bss(obj, "bpf_calls");
@@ -124,7 +124,7 @@ public class TrampolineAttachTests
         // /dev/null, not a temporary file: on overlayfs (the test VMs' root) each open also opens the real file
         // underneath, and the hook runs for both
         const string path = "/dev/null";
-        using (OrSkip(() => hook.Attach()))
+        using (KernelSupport.OrSkip(() => hook.Attach()))
         {
             ulong before = Bss(obj, "file_opens");
             for (int i = 0; i < 10; i++)
