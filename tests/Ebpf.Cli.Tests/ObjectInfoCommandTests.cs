@@ -137,8 +137,8 @@ public class ObjectInfoCommandTests
         Assert.Contains(
             "programs (2):\n" +
             "  NAME         SECTION                      TYPE        ATTACH_TYPE  INSNS\n" +
-            "  handle_exec  tp/sched/sched_process_exec  tracepoint  -               74\n" +
-            "  handle_exit  tp/sched/sched_process_exit  tracepoint  -               94\n", r.StdOut);
+            "  handle_exec  tp/sched/sched_process_exec  tracepoint  -               79\n" +
+            "  handle_exit  tp/sched/sched_process_exit  tracepoint  -               99\n", r.StdOut);
         Assert.Contains("  license            Dual BSD/GPL (GPL-compatible)\n", r.StdOut);
         Assert.Contains("  CO-RE relocations  6\n", r.StdOut);
         Assert.Contains("  rb               ringbuf    0      0       262144  0", r.StdOut);
