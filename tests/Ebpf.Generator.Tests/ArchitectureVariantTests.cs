@@ -104,6 +104,54 @@ public class ArchitectureVariantTests
         Assert.Contains("attach_uprobe has BPF objects for Arm64 only; this process runs on ", source);
     }
 
+    private static (string Path, byte[] Bytes, string? Architecture) Kernel(string file, string? architecture)
+    {
+        string path = DiagnosticsTests.KernelBtf(file);
+        return (path, File.ReadAllBytes(path), architecture);
+    }
+
+    // attach_kprobe's pt_regs accesses resolve on the kernels of its own architecture only: the x64 object reads
+    // pt_regs.di/.ax, which arm64's pt_regs lacks; the arm64 object reads user_pt_regs.regs[], which x86-64 lacks.
+    [Fact]
+    public void CorePreflightChecksEachVariantAgainstTheKernelsOfItsArchitectureOnly()
+    {
+        var h = new GeneratorHarness().Add(X64("attach_kprobe")).Add(Arm64("attach_kprobe"));
+        h.KernelBtfs.Add(Kernel("6.1.0-56-amd64.btf.gz", "x64"));
+        h.KernelBtfs.Add(Kernel("6.1.0-57-arm64.btf.gz", "aarch64"));
+        Assert.Empty(h.Run().GeneratorDiagnostics);
+    }
+
+    [Fact]
+    public void CorePreflightChecksEveryVariantAgainstAKernelOfUnknownArchitecture()
+    {
+        var h = new GeneratorHarness().Add(X64("attach_kprobe")).Add(Arm64("attach_kprobe"));
+        h.KernelBtfs.Add(Kernel("6.1.0-56-amd64.btf.gz", null));
+        h.KernelBtfs.Add(Kernel("6.1.0-57-arm64.btf.gz", null));
+        var warnings = h.Run().GeneratorDiagnostics;
+        Assert.All(warnings, d => Assert.Equal("EBPF012", d.Id));
+        // Each object warns about the other architecture's kernel, never its own.
+        var x64 = warnings.Where(d => d.Location.GetLineSpan().Path == Bpf("attach_kprobe.bpf.o")).Select(d => d.GetMessage()).ToList();
+        var arm64 = warnings.Where(d => d.Location.GetLineSpan().Path == Bpf("arm64/attach_kprobe.bpf.o")).Select(d => d.GetMessage()).ToList();
+        Assert.Equal(warnings.Length, x64.Count + arm64.Count);
+        Assert.Contains(x64, m => m.Contains("'pt_regs.di' in program 'unlink_entry'", StringComparison.Ordinal));
+        Assert.Contains(arm64, m => m.Contains("'user_pt_regs.regs[0]' in program 'unlink_entry'", StringComparison.Ordinal));
+        Assert.All(x64, m => Assert.Contains("kernel BTF '6.1.0-57-arm64.btf.gz'", m));
+        Assert.All(arm64, m => Assert.Contains("kernel BTF '6.1.0-56-amd64.btf.gz'", m));
+    }
+
+    [Fact]
+    public void CorePreflightLeavesOutKernelsOfTheOtherArchitecture()
+    {
+        // An arm64 object with only an x64 kernel listed: nothing to check it against, so no warning.
+        var h = new GeneratorHarness().Add(Arm64("attach_uprobe"));
+        h.KernelBtfs.Add(Kernel("6.1.0-56-amd64.btf.gz", "amd64"));
+        Assert.Empty(h.Run().GeneratorDiagnostics);
+        // The same kernel without Architecture metadata is checked, and the arm64 pt_regs reads fail there.
+        h = new GeneratorHarness().Add(Arm64("attach_uprobe"));
+        h.KernelBtfs.Add(Kernel("6.1.0-56-amd64.btf.gz", null));
+        Assert.Contains(h.Run().GeneratorDiagnostics, d => d.Id == "EBPF012" && d.GetMessage().Contains("user_pt_regs", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void VariantsThatDifferAreAnError()
     {

@@ -192,7 +192,7 @@ public class DiagnosticsTests
         string path = Bpf("core_flavors.bpf.o");
         var h = new GeneratorHarness().Add(new BpfItem(path));
         string kernel = KernelBtf("6.1.0-56-amd64.btf.gz");
-        h.KernelBtfs.Add((kernel, File.ReadAllBytes(kernel)));
+        h.KernelBtfs.Add((kernel, File.ReadAllBytes(kernel), null));
         var diagnostics = Run(h);
         var d = Single(diagnostics, "EBPF012");
         AssertAtItem(d, "EBPF012", DiagnosticSeverity.Warning, path);
@@ -209,7 +209,7 @@ public class DiagnosticsTests
     {
         var h = new GeneratorHarness().Add(new BpfItem(Bpf("exec_snoop.bpf.o")));
         string kernel = KernelBtf("6.12.117+deb12-amd64.btf.gz");
-        h.KernelBtfs.Add((kernel, File.ReadAllBytes(kernel)));
+        h.KernelBtfs.Add((kernel, File.ReadAllBytes(kernel), null));
         Assert.Empty(Run(h));
     }
 
@@ -217,7 +217,7 @@ public class DiagnosticsTests
     public void UnreadableKernelBtf()
     {
         var h = new GeneratorHarness().Add(new BpfItem(Bpf("core_comm.bpf.o")));
-        h.KernelBtfs.Add(("/k/garbage.btf", new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 }));
+        h.KernelBtfs.Add(("/k/garbage.btf", new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 }, null));
         var d = Assert.Single(Run(h));
         Assert.Equal("EBPF015", d.Id);
         Assert.Contains("'garbage.btf'", d.GetMessage());

@@ -69,7 +69,8 @@ public sealed class GeneratorHarness
     public static readonly CSharpParseOptions ParseOptions = new CSharpParseOptions(LanguageVersion.CSharp12);
 
     public List<BpfItem> Objects { get; } = new List<BpfItem>();
-    public List<(string Path, byte[] Bytes)> KernelBtfs { get; } = new List<(string, byte[])>();
+    /// <summary>BpfKernelBtf items: the file, its bytes and its Architecture metadata (null: not known to the build).</summary>
+    public List<(string Path, byte[] Bytes, string? Architecture)> KernelBtfs { get; } = new List<(string, byte[], string?)>();
     public List<string> Sources { get; } = new List<string>();
 
     public GeneratorHarness Add(BpfItem item)
@@ -111,15 +112,18 @@ public sealed class GeneratorHarness
             texts.Add(t);
             options[t.Path] = OptionsFor(o);
         }
-        foreach (var (path, bytes) in KernelBtfs)
+        foreach (var (path, bytes, architecture) in KernelBtfs)
         {
-            var t = new TestAdditionalText("/project/obj/ebpf/" + Path.GetFileName(path) + ".b64", Convert.ToBase64String(bytes));
+            var t = new TestAdditionalText("/project/obj/ebpf/" + (architecture is null ? "" : architecture.ToLowerInvariant() + "/") + Path.GetFileName(path) + ".b64",
+                Convert.ToBase64String(bytes));
             texts.Add(t);
-            options[t.Path] = new TestOptions(new Dictionary<string, string>
+            var metadata = new Dictionary<string, string>
             {
                 ["build_metadata.AdditionalFiles.EbpfKind"] = "KernelBtf",
                 ["build_metadata.AdditionalFiles.EbpfSourcePath"] = path,
-            });
+            };
+            if (architecture != null) metadata["build_metadata.AdditionalFiles.EbpfArchitecture"] = architecture;
+            options[t.Path] = new TestOptions(metadata);
         }
         return (texts.ToImmutableArray(), new TestOptionsProvider(options));
     }

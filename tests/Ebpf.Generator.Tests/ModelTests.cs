@@ -95,7 +95,7 @@ public class ModelTests
                 public partial class ExecSnoopSkeleton { public partial struct Event { public int Pid; } }
                 """);
         string kernel = DiagnosticsTests.KernelBtf("6.1.0-56-amd64.btf.gz");
-        h.KernelBtfs.Add((kernel, File.ReadAllBytes(kernel)));
+        h.KernelBtfs.Add((kernel, File.ReadAllBytes(kernel), null));
         var driver = h.CreateDriver().RunGenerators(h.CreateCompilation());
         var result = driver.GetRunResult().Results.Single();
         int walked = 0;
