@@ -8,7 +8,9 @@ set -u
 exe=$1
 cli=${2:-}
 out=/tmp/execsnoop.$$.json
-"$exe" --json --duration 6 > "$out" 2> "$out.err" &
+# --duration is only a safety net: under TCG the sample can take most of a fixed window to attach, so the spawned
+# processes are followed by SIGTERM (the sample then drains the ring buffer, detaches and exits 0).
+"$exe" --json --duration 120 > "$out" 2> "$out.err" &
 snoop=$!
 i=0
 while ! grep -q attached "$out.err" 2>/dev/null; do
@@ -24,6 +26,8 @@ echo "kernel $(uname -r): execsnoop attached (ulimit -l: $(ulimit -l))"
 grep 'kernel BTF:' "$out.err"   # which BTF CO-RE used, when it was not the kernel's own (the sample logs it)
 pids=""
 for n in 1 2 3 4 5; do /bin/true & p=$!; wait $p; pids="$pids $p"; done
+sleep 1
+kill -TERM $snoop
 wait $snoop || { echo "sample-check: execsnoop failed"; cat "$out.err"; exit 1; }
 fail=0
 for p in $pids; do
