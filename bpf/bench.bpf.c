@@ -16,6 +16,10 @@
  *   emit_16       SEC("syscall"), ctx struct bench_emit_args
  *   emit_256      SEC("syscall"), same ctx
  *   emit          SEC("syscall"), same ctx, event size taken from ctx
+ *   pb_emit_16    SEC("raw_tp"), never attached: run with BPF_PROG_TEST_RUN
+ *   pb_emit_256   (BPF_F_TEST_RUN_ON_CPU picks the CPU), ctx: u64 args[1]
+ *                 = the count; write that many 16-/256-byte events into the
+ *                 running CPU's ring of bench_pb with bpf_perf_event_output
  *
  * The emit programs, run with BPF_PROG_TEST_RUN and a ctx
  *   struct bench_emit_args { __u32 count; __u32 size; };   (8 bytes)
@@ -33,6 +37,13 @@
  * allows up to 1 << 23 iterations per call. Each record takes its size
  * plus an 8-byte header in the ring, so without a consumer 16 MiB holds
  * 699050 16-byte or 63550 256-byte events.
+ *
+ * bench_pb is a BPF_MAP_TYPE_PERF_EVENT_ARRAY (one slot per CPU, sized by
+ * the loader) for the perf buffer comparison. A sample of n bytes takes
+ * 8 (header) + 4 (size) + n bytes rounded up to 8 in a CPU's ring: 32 bytes
+ * for 16-byte events, 272 for 256-byte ones. The pb_emit programs return the
+ * number of events written (they stop at the first failure, e.g. a full ring,
+ * and count the rest in .bss `pb_dropped`).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -77,6 +88,12 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } bench_rb SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} bench_pb SEC(".maps");
+
 /* .rodata */
 const volatile int target_tgid = 0;
 const volatile __u32 hash_slots = 1024;	/* keep in sync with a resized bench_hash */
@@ -86,6 +103,7 @@ __u32 payload_byte = 0xab;
 /* .bss */
 __u64 tp_hits;
 __u64 emitted, dropped;
+__u64 pb_dropped;
 
 /* keep the event types in BTF for user space */
 struct bench_event16 *unused_event16 __attribute__((unused));
@@ -209,6 +227,68 @@ int emit(struct bench_emit_args *args)
 		return -22;
 	bpf_loop(count, output_cb, &st, 0);
 	return finish(&st, count);
+}
+
+struct pb_state {
+	void *ctx;
+	__u32 cpu;
+	__u32 pad;
+	__u64 done;
+};
+
+static long pb16_cb(__u32 i, void *data)
+{
+	struct pb_state *st = data;
+	struct bench_event16 e = {
+		.hdr = { .seq = i, .size = sizeof(e), .cpu = st->cpu },
+	};
+
+	if (bpf_perf_event_output(st->ctx, &bench_pb, BPF_F_CURRENT_CPU, &e, sizeof(e)))
+		return 1;
+	st->done++;
+	return 0;
+}
+
+static long pb256_cb(__u32 i, void *data)
+{
+	struct pb_state *st = data;
+	struct bench_event256 e;
+
+	e.hdr.seq = i;
+	e.hdr.size = sizeof(e);
+	e.hdr.cpu = st->cpu;
+	__builtin_memset(e.payload, 0xab, sizeof(e.payload));
+	if (bpf_perf_event_output(st->ctx, &bench_pb, BPF_F_CURRENT_CPU, &e, sizeof(e)))
+		return 1;
+	st->done++;
+	return 0;
+}
+
+static __always_inline int pb_finish(struct pb_state *st, __u32 count)
+{
+	if (st->done < count)
+		__sync_fetch_and_add(&pb_dropped, count - st->done);
+	return st->done;
+}
+
+SEC("raw_tp")
+int pb_emit_16(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pb_state st = { .ctx = ctx, .cpu = bpf_get_smp_processor_id() };
+	__u32 count = ctx->args[0];
+
+	bpf_loop(count, pb16_cb, &st, 0);
+	return pb_finish(&st, count);
+}
+
+SEC("raw_tp")
+int pb_emit_256(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pb_state st = { .ctx = ctx, .cpu = bpf_get_smp_processor_id() };
+	__u32 count = ctx->args[0];
+
+	bpf_loop(count, pb256_cb, &st, 0);
+	return pb_finish(&st, count);
 }
 
 char LICENSE[] SEC("license") = "GPL";

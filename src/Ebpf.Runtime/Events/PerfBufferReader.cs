@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using Ebpf.Interop;
 using Ebpf.Kernel;
@@ -34,15 +35,20 @@ public sealed unsafe class PerfBufferReader : IDisposable
         public BpfHandle Event = null!;
         public byte* Base;      // the mmap: metadata page, then data pages
         public byte* Data;
+        public byte* End;       // Data + the ring's size
         public ulong Mask;
         public nuint MapLength;
+        public ulong Next;      // the position after the record being handed over (published if the handler throws)
+        public PerfBufferReader Owner = null!;
     }
 
     private readonly Syscalls _sys;
     private readonly CpuRing[] _rings;
     private readonly EventWaiter _waiter;
     private readonly int _pageSize;
-    private byte[] _scratch = new byte[256];
+    // A record that wraps around a ring's end is copied here. Sized once for the largest record there can be (the
+    // header's size field is 16 bits), so that reading never allocates.
+    private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(ushort.MaxValue + 1, pinned: true);
     private long _lost;
     private readonly ReaderMetrics _metrics;
     private int _asyncReaders;
@@ -123,7 +129,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
             handle.Dispose();
             throw new BpfSyscallException("ioctl(PERF_EVENT_IOC_ENABLE)", null, -r, $"enabling cpu {cpu}'s perf buffer failed: {Errno.Name(-r)}");
         }
-        return new CpuRing { Cpu = cpu, Event = handle, Base = (byte*)p, Data = (byte*)p + _pageSize, Mask = (ulong)(pages * _pageSize) - 1, MapLength = len };
+        return new CpuRing { Owner = this, Cpu = cpu, Event = handle, Base = (byte*)p, Data = (byte*)p + _pageSize, End = (byte*)p + _pageSize + (nuint)pages * (nuint)_pageSize, Mask = (ulong)(pages * _pageSize) - 1, MapLength = len };
     }
 
     public BpfMap Map { get; }
@@ -181,72 +187,125 @@ public sealed unsafe class PerfBufferReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands the samples waiting in one CPU's ring to <paramref name="sink"/> and publishes the tail once at the end,
+    /// as libbpf does (the tail shares a cache line with the head the kernel writes per sample, so a store per record
+    /// would bounce that line between the producing CPU and this one). When the sink throws, the sample it threw on
+    /// counts as consumed with the ones before it and the exception propagates.
+    /// </summary>
     private int ConsumeRing<TSink>(CpuRing ring, ref TSink sink) where TSink : struct, ISampleHandler
     {
-        ulong* headPtr = (ulong*)(ring.Base + DataHeadOffset);
         ulong* tailPtr = (ulong*)(ring.Base + DataTailOffset);
-        ulong head = Volatile.Read(ref *headPtr);
-        ulong tail = *tailPtr;
-        if (head == tail) return 0;
-        ulong size = ring.Mask + 1;
-        int count = 0;
+        long n;
         try
         {
-            while (tail != head)
-            {
-                ulong off = tail & ring.Mask;
-                byte* rec = ring.Data + off;
-                // the 8-byte header never straddles the end (records are 8-byte aligned)
-                uint type = *(uint*)rec;
-                ushort recSize = *(ushort*)(rec + 6);
-                if (recSize < 8 || recSize > head - tail)
-                    throw new BpfException($"perf buffer '{Map.Name}' of cpu {ring.Cpu} is corrupt: a record of {recSize} bytes at position {tail} (head {head})");
-                byte* body = rec;
-                if (off + recSize > size)
-                {
-                    // wrapped: copy both parts into the scratch buffer
-                    if (_scratch.Length < recSize) _scratch = new byte[Math.Max(recSize, _scratch.Length * 2)];
-                    int first = (int)(size - off);
-                    fixed (byte* s = _scratch)
-                    {
-                        Buffer.MemoryCopy(rec, s, first, first);
-                        Buffer.MemoryCopy(ring.Data, s + first, recSize - first, recSize - first);
-                        body = s;
-                        count += Dispatch(ring, type, body, recSize, ref sink);
-                    }
-                }
-                else
-                {
-                    count += Dispatch(ring, type, body, recSize, ref sink);
-                }
-                tail += recSize;
-            }
+            n = DrainRing(ring, ref sink);
         }
-        finally
+        catch
         {
-            Volatile.Write(ref *tailPtr, tail);
+            // ring.Next is the position after the record the sink threw on (set before each hand-over)
+            Volatile.Write(ref *tailPtr, ring.Next);
+            throw;
         }
-        return count;
+        if (n < 0)
+            throw CorruptRecord(ring);
+        return (int)Math.Min(n, int.MaxValue);
     }
 
-    private int Dispatch<TSink>(CpuRing ring, uint type, byte* rec, int recSize, ref TSink sink) where TSink : struct, ISampleHandler
+    /// <summary>
+    /// The loop, apart from the exception handler so that nothing it carries from record to record lives on the
+    /// stack: static, with only the ring, the sink, head, tail and the count live across the sink call (they fit in
+    /// the callee-saved registers). Records that wrap around the ring's end and non-sample records go to methods of
+    /// their own. Returns the samples handed over, or -1 at a corrupt record (the tail then stays at it). Per-drain
+    /// counters (samples: the return value; bytes: the tail's progress) belong to the caller.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static long DrainRing<TSink>(CpuRing ring, ref TSink sink) where TSink : struct, ISampleHandler
     {
-        if (type == PERF_RECORD_SAMPLE && recSize >= 12)
+        ulong head = Volatile.Read(ref *(ulong*)(ring.Base + DataHeadOffset));
+        ulong tail = *(ulong*)(ring.Base + DataTailOffset);
+        ring.Next = tail;
+        long count = 0;
+        while (tail != head)
         {
-            uint rawSize = *(uint*)(rec + 8);
-            if (rawSize > (uint)(recSize - 12))
-                throw new BpfException($"perf buffer '{Map.Name}' of cpu {ring.Cpu}: a sample claims {rawSize} bytes in a {recSize}-byte record");
-            sink.Handle(ring.Cpu, new ReadOnlySpan<byte>(rec + 12, (int)rawSize));
-            return 1;
+            // struct perf_event_header { u32 type; u16 misc; u16 size; }: never split by the ring's end (records
+            // are 8-byte aligned)
+            byte* rec = ring.Data + (tail & ring.Mask);
+            uint type = *(uint*)rec;
+            uint recSize = *(ushort*)(rec + 6);
+            if (type == PERF_RECORD_SAMPLE)
+            {
+                // PERF_SAMPLE_RAW only: { header; u32 size; u8 data[size]; } padded to 8 bytes. The size field is at
+                // the ring's start when the header fills the ring's last 8 bytes. One check covers a record shorter
+                // than 12 bytes too (rawSize + 12 cannot wrap in 64 bits).
+                uint rawSize = *(uint*)(ring.Data + ((tail + 8) & ring.Mask));
+                if ((ulong)rawSize + 12 > recSize || recSize > head - tail)
+                    break;
+                tail += recSize;
+                count++;
+                ring.Next = tail;
+                if (rec + 12 + rawSize <= ring.End)
+                    sink.Handle(ring.Cpu, MemoryMarshal.CreateReadOnlySpan(ref *(rec + 12), (int)rawSize));
+                else
+                    HandleWrapped(ring, ref sink, rec, recSize, rawSize);
+            }
+            else
+            {
+                if (recSize < 8 || recSize > head - tail)
+                    break;
+                tail += recSize;
+                ring.Next = tail;
+                if (type == PERF_RECORD_LOST)
+                    ring.Owner.OnLost(ring, rec, recSize);
+            }
         }
-        if (type == PERF_RECORD_LOST && recSize >= 24)
-        {
-            ulong lost = *(ulong*)(rec + 16);
-            Interlocked.Add(ref _lost, (long)lost);
-            _metrics.Lost(lost);
-            LostCallback?.Invoke(ring.Cpu, lost);
-        }
-        return 0;
+        Volatile.Write(ref *(ulong*)(ring.Base + DataTailOffset), tail);
+        return tail == head ? count : -1;
+    }
+
+    /// <summary>A sample that runs past the ring's end: copied whole into the reader's scratch buffer, then handed over.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void HandleWrapped<TSink>(CpuRing ring, ref TSink sink, byte* rec, uint recSize, uint rawSize) where TSink : struct, ISampleHandler
+    {
+        byte* s = ring.Owner.Unwrap(ring, rec, recSize);
+        sink.Handle(ring.Cpu, MemoryMarshal.CreateReadOnlySpan(ref *(s + 12), (int)rawSize));
+    }
+
+    private byte* Unwrap(CpuRing ring, byte* rec, uint recSize)
+    {
+        byte* s = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scratch));
+        uint first = (uint)(ring.Mask + 1 - (ulong)(rec - ring.Data));
+        if (first > recSize) first = recSize;
+        Buffer.MemoryCopy(rec, s, first, first);
+        Buffer.MemoryCopy(ring.Data, s + first, recSize - first, recSize - first);
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OnLost(CpuRing ring, byte* rec, uint recSize)
+    {
+        // PERF_RECORD_LOST: { header; u64 id; u64 lost; }
+        if (recSize < 24)
+            return;
+        if ((ulong)(rec - ring.Data) + recSize > ring.Mask + 1)
+            rec = Unwrap(ring, rec, recSize);
+        ulong lost = *(ulong*)(rec + 16);
+        Interlocked.Add(ref _lost, (long)lost);
+        _metrics.Lost(lost);
+        LostCallback?.Invoke(ring.Cpu, lost);
+    }
+
+    private BpfException CorruptRecord(CpuRing ring)
+    {
+        ulong head = Volatile.Read(ref *(ulong*)(ring.Base + DataHeadOffset));
+        ulong tail = *(ulong*)(ring.Base + DataTailOffset);
+        ulong off = tail & ring.Mask;
+        ulong header = *(ulong*)(ring.Data + off);
+        uint recSize = (uint)(header >> 48);
+        string what = recSize < 8 || recSize > head - tail
+            ? $"a record of {recSize} bytes at position {tail} (head {head})"
+            : $"a sample at position {tail} claims more raw bytes than its {recSize}-byte record holds";
+        return new BpfException($"perf buffer '{Map.Name}' of cpu {ring.Cpu} is corrupt: {what}");
     }
 
     /// <summary>One drain of one CPU's ring, counted for the metrics when someone listens (samples, and the tail's progress as bytes).</summary>

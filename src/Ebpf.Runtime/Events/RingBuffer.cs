@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using Ebpf.Interop;
 using Ebpf.Kernel;
@@ -25,7 +26,8 @@ public interface IRingBufferHandler
 /// One BPF_MAP_TYPE_RINGBUF mapped the way libbpf maps it: the consumer page read-write, the producer page and
 /// twice the data area read-only (the kernel maps the data pages twice in a row, so a record that wraps around the
 /// end is still contiguous in memory). Positions are read with acquire and written with release semantics; the
-/// consumer position is published once per batch.
+/// consumer position is published behind each record once its handler has returned (never before: the producer
+/// may overwrite the space as soon as it is published).
 /// </summary>
 internal sealed unsafe class RingBuffer
 {
@@ -40,7 +42,6 @@ internal sealed unsafe class RingBuffer
     private readonly ulong _mask;
     private readonly nuint _pageSize;
     private readonly nuint _producerLength;
-    private ulong _consumed; // our copy of consumer_pos (we are its only writer)
 
     public RingBuffer(BpfMap map)
     {
@@ -69,7 +70,6 @@ internal sealed unsafe class RingBuffer
         _consumerPage = (byte*)cons;
         _producerPage = (byte*)prod;
         _data = (byte*)prod + _pageSize;
-        _consumed = Volatile.Read(ref *(ulong*)_consumerPage);
     }
 
     public BpfMap Map { get; }
@@ -78,71 +78,127 @@ internal sealed unsafe class RingBuffer
     public int Fd => Map.Fd;
 
     /// <summary>
-    /// The consumer position: bytes consumed since the map was created. The difference between two readings is the
-    /// bytes (records, headers, discarded ones) consumed in between.
+    /// The consumer position: bytes consumed since the map was created. The reader is its only writer, so the
+    /// page itself is the one copy (no cached duplicate to keep in step); the difference between two readings is
+    /// the bytes (records, headers, discarded ones) consumed in between.
     /// </summary>
     public ulong ConsumerPosition => Volatile.Read(ref *(ulong*)_consumerPage);
 
     /// <summary>Bytes produced but not consumed yet.</summary>
-    public long Pending => (long)(Volatile.Read(ref *(ulong*)_producerPage) - _consumed);
+    public long Pending => (long)(Volatile.Read(ref *(ulong*)_producerPage) - ConsumerPosition);
 
     /// <summary>Whether records are waiting.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool HasData() => Volatile.Read(ref *(ulong*)_producerPage) != _consumed;
+    public bool HasData() => Volatile.Read(ref *(ulong*)_producerPage) != ConsumerPosition;
 
     /// <summary>
     /// Hands every committed record to <paramref name="handler"/> (up to <paramref name="max"/>), skipping
     /// discarded ones, stopping at the first record still being written. Returns the number handed over.
+    /// The consumer position is published after each record, as libbpf does: the producer can reuse the space at
+    /// once, which is what keeps a ring that is drained while it is being filled from dropping records. When the
+    /// handler throws, the record it threw on counts as consumed (a record the handler cannot take must not stop
+    /// the reader for ever) and the exception propagates.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Consume<THandler>(ref THandler handler, int max) where THandler : struct, IRingBufferHandler
     {
-        byte* data = _data;
-        ulong mask = _mask;
-        ulong* producerPos = (ulong*)_producerPage;
-        ulong cons = _consumed;
-        int count = 0;
+        long n;
         try
         {
-            while (true)
+            if (max == int.MaxValue)
             {
-                ulong prod = Volatile.Read(ref *producerPos);
-                if (prod == cons)
-                    break;
-                while (cons < prod)
+                n = Drain(ref handler);
+            }
+            else
+            {
+                var limited = new LimitedHandler<THandler>(handler, max);
+                try
                 {
-                    byte* hdr = data + (cons & mask);
-                    uint len = Volatile.Read(ref *(uint*)hdr);
-                    if ((len & BusyBit) != 0)
-                        goto done;
-                    uint size = len & ~DiscardBit;
-                    ulong total = (size + HeaderSize + 7) & ~7UL;
-                    if (total > prod - cons)
-                        throw Corrupt(size, cons, prod);
-                    cons += total;
-                    if ((len & DiscardBit) == 0)
-                    {
-                        count++;
-                        if (!handler.Handle(new ReadOnlySpan<byte>(hdr + HeaderSize, (int)size)) || count >= max)
-                            goto done;
-                    }
+                    n = Drain(ref limited);
                 }
-                // Publish the batch, then look again: records committed meanwhile were not signalled (the
-                // kernel only wakes us up for a record at the consumer position we had published).
-                Volatile.Write(ref *(ulong*)_consumerPage, cons);
-                _consumed = cons;
+                finally
+                {
+                    handler = limited.Inner; // a stateful handler keeps what it saw
+                }
             }
-        done:;
         }
-        finally
+        catch
         {
-            if (cons != _consumed)
-            {
-                Volatile.Write(ref *(ulong*)_consumerPage, cons);
-                _consumed = cons;
-            }
+            SkipRecordAtConsumer();
+            throw;
         }
-        return count;
+        if (n < 0)
+            throw CorruptAtConsumer();
+        return (int)Math.Min(n, int.MaxValue);
+    }
+
+    /// <summary>
+    /// The loop, kept apart from the exception handler in <see cref="Consume"/>: no local of the loop is live into
+    /// a handler, so the positions stay in registers (a position live into a handler lives on the stack, and the
+    /// loop then carries it through a store and a reload per record). Across the handler call only five values
+    /// are live (this, handler, cons, prod, count): they fit in the callee-saved registers, so nothing the loop
+    /// carries from record to record goes through the stack. The data pointer, mask and consumer page are
+    /// re-read from this object per record (L1 loads off the critical path, as libbpf re-reads them from its ring
+    /// struct). Returns the count, or -1 at a corrupt record (which stays unconsumed; the caller describes it).
+    /// Counters for the whole drain (records: the return value; bytes: the change of
+    /// <see cref="ConsumerPosition"/>) belong to the caller, never to this loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private long Drain<THandler>(ref THandler handler) where THandler : struct, IRingBufferHandler
+    {
+        ulong cons = Volatile.Read(ref *(ulong*)_consumerPage);
+        long count = 0;
+        while (true)
+        {
+            ulong prod = Volatile.Read(ref *(ulong*)_producerPage);
+            if (prod == cons)
+                return count;
+            do
+            {
+                byte* hdr = _data + (cons & _mask);
+                uint len = Volatile.Read(ref *(uint*)hdr);
+                if ((int)len < 0)
+                    return count; // BusyBit: still being written
+                cons += ((len & ~DiscardBit) + HeaderSize + 7) & ~7UL;
+                if (cons > prod)
+                    return -1; // the record claims more than was produced
+                if ((len & DiscardBit) != 0)
+                {
+                    Volatile.Write(ref *(ulong*)_consumerPage, cons);
+                    continue;
+                }
+                count++;
+                // neither flag is set here, so len is the size
+                bool more = handler.Handle(MemoryMarshal.CreateReadOnlySpan(ref *(hdr + HeaderSize), (int)len));
+                Volatile.Write(ref *(ulong*)_consumerPage, cons);
+                if (!more)
+                    return count;
+            }
+            while (cons != prod);
+            // Look again: records committed meanwhile were not signalled (the kernel only wakes a consumer for a
+            // record at the consumer position it had published).
+        }
+    }
+
+    /// <summary>Consumes the record at the consumer position (the one a handler threw on).</summary>
+    private void SkipRecordAtConsumer()
+    {
+        ulong cons = ConsumerPosition;
+        ulong prod = Volatile.Read(ref *(ulong*)_producerPage);
+        if (cons >= prod)
+            return;
+        uint len = Volatile.Read(ref *(uint*)(_data + (cons & _mask)));
+        if ((len & BusyBit) != 0)
+            return;
+        ulong total = ((len & ~DiscardBit) + HeaderSize + 7) & ~7UL;
+        if (total <= prod - cons)
+            Commit(cons + total);
+    }
+
+    private Exception CorruptAtConsumer()
+    {
+        ulong cons = ConsumerPosition;
+        uint len = Volatile.Read(ref *(uint*)(_data + (cons & _mask)));
+        return Corrupt(len & ~DiscardBit, cons, Volatile.Read(ref *(ulong*)_producerPage));
     }
 
     /// <summary>Copies the next committed record as a <typeparamref name="T"/> and consumes it; false when none is ready.</summary>
@@ -151,7 +207,7 @@ internal sealed unsafe class RingBuffer
         while (true)
         {
             ulong prod = Volatile.Read(ref *(ulong*)_producerPage);
-            ulong cons = _consumed;
+            ulong cons = ConsumerPosition;
             if (cons >= prod)
             {
                 value = default;
@@ -181,11 +237,7 @@ internal sealed unsafe class RingBuffer
         }
     }
 
-    private void Commit(ulong cons)
-    {
-        Volatile.Write(ref *(ulong*)_consumerPage, cons);
-        _consumed = cons;
-    }
+    private void Commit(ulong cons) => Volatile.Write(ref *(ulong*)_consumerPage, cons);
 
     private Exception Corrupt(uint size, ulong cons, ulong prod) =>
         new BpfException($"ring buffer '{Map.Name}' is corrupt: the record at position {cons} claims {size} bytes, but only {prod - cons} bytes were produced (ring size {Size})");
@@ -241,4 +293,20 @@ internal readonly unsafe struct TypedHandler<T> : IRingBufferHandler where T : u
         _callback(in Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(data)));
         return true;
     }
+}
+
+/// <summary>Stops a drain after a number of records (the limit is counted here, not in the loop of every drain).</summary>
+internal struct LimitedHandler<THandler> : IRingBufferHandler where THandler : struct, IRingBufferHandler
+{
+    public THandler Inner;
+    private int _left;
+
+    public LimitedHandler(THandler inner, int max)
+    {
+        Inner = inner;
+        _left = max;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Handle(ReadOnlySpan<byte> data) => Inner.Handle(data) & --_left > 0;
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace Ebpf.Benchmarks.Compare;
 
@@ -61,36 +62,74 @@ internal readonly struct MapOps
 }
 
 /// <summary>
-/// Drains the ring buffer through the runtime's reader with a per-record delegate callback (the shape of libbpf's
-/// ring_buffer_sample_fn), summing each event's sequence number exactly like the C twin's callback.
+/// One drain of everything waiting through the runtime's reader with a per-record delegate callback (the shape of
+/// libbpf's sample callbacks), summing each event's sequence number exactly like the C twin's callback.
 /// </summary>
-internal sealed class RingDrain : IDisposable
+internal abstract class EventDrain : IDisposable
 {
-    private readonly RingBufferReader _reader;
-    private readonly RingBufferCallback _callback;
     private long _count;
-
-    public RingDrain(BpfMap map)
-    {
-        _reader = new BpfRingBufferMap(map).CreateReader();
-        _callback = OnEvent;
-    }
 
     public ulong Sum { get; private set; }
 
-    private void OnEvent(ReadOnlySpan<byte> data)
+    /// <summary>Records the kernel reported lost (perf buffers) since the drain was created.</summary>
+    public virtual long Lost => 0;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    protected void Add(ReadOnlySpan<byte> data)
     {
         Sum += System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(data);
         _count++;
     }
 
+    /// <summary>The perf buffer callback's shape (the CPU is not used, as in the C twin).</summary>
+    protected void Add(int cpu, ReadOnlySpan<byte> data) => Add(data);
+
     /// <summary>Consumes everything waiting; returns the number of events.</summary>
     public long Drain()
     {
         _count = 0;
-        _reader.Consume(_callback);
+        ConsumeAll();
         return _count;
     }
 
-    public void Dispose() => _reader.Dispose();
+    protected abstract void ConsumeAll();
+
+    public abstract void Dispose();
+}
+
+/// <summary>The ring buffer, through <see cref="RingBufferReader.Consume(RingBufferCallback, int)"/>.</summary>
+internal sealed class RingDrain : EventDrain
+{
+    private readonly RingBufferReader _reader;
+    private readonly RingBufferCallback _callback;
+
+    public RingDrain(BpfMap map)
+    {
+        _reader = new BpfRingBufferMap(map).CreateReader();
+        _callback = Add;
+    }
+
+    protected override void ConsumeAll() => _reader.Consume(_callback);
+
+    public override void Dispose() => _reader.Dispose();
+}
+
+/// <summary>Every CPU's ring of the perf buffer, through <see cref="PerfBufferReader.Consume(PerfBufferCallback)"/>.</summary>
+internal sealed class PerfDrain : EventDrain
+{
+    private readonly PerfBufferReader _reader;
+    private readonly PerfBufferCallback _callback;
+
+    public PerfDrain(BpfMap map, int pagesPerCpu)
+    {
+        _reader = new BpfPerfEventArrayMap(map).CreateReader(pagesPerCpu);
+        _callback = Add;
+    }
+
+    public IReadOnlyList<int> Cpus => _reader.Cpus;
+    public override long Lost => _reader.LostSamples;
+
+    protected override void ConsumeAll() => _reader.Consume(_callback);
+
+    public override void Dispose() => _reader.Dispose();
 }

@@ -44,6 +44,8 @@ internal static class CompareDriver
         new("array_batch", "array batch lookup, 4096/call", MetricKind.Throughput, 0.95, 10, OurSide.MapEntries, "elems/s"),
         new("rb_drain_16", "ring-buffer drain, 16 B events", MetricKind.Throughput, 1.0, 6, OurSide.Rb16Events * OurSide.RbDrainsPerSample, "events/s"),
         new("rb_drain_256", "ring-buffer drain, 256 B events", MetricKind.Throughput, 1.0, 12, OurSide.Rb256Events * OurSide.RbDrainsPerSample, "events/s"),
+        new("pb_drain_16", "perf-buffer drain, 16 B events, all CPUs", MetricKind.Throughput, 1.0, 6, (double)OurSide.Pb16EventsPerCpu * OurSide.PerfCpus * OurSide.RbDrainsPerSample, "events/s"),
+        new("pb_drain_256", "perf-buffer drain, 256 B events, all CPUs", MetricKind.Throughput, 1.0, 12, (double)OurSide.Pb256EventsPerCpu * OurSide.PerfCpus * OurSide.RbDrainsPerSample, "events/s"),
     };
 
     private sealed class Series
@@ -64,7 +66,7 @@ internal static class CompareDriver
         var metrics = s_metrics.Where(m => opt.Metrics == null || opt.Metrics.Contains(m.Name)).ToArray();
         var results = new Dictionary<string, Series>();
         foreach (var m in metrics) results[m.Name] = new Series();
-        long maxAllocPerEvent16 = -1, maxAllocPerEvent256 = -1, allocEvents = 0;
+        var alloc = new DrainAllocations();
 
         using var twin = new TwinProcess(opt.Twin, opt.Object);
         using var control = opt.Control ? new TwinProcess(opt.Twin, opt.Object, idleThread: true) : null;
@@ -94,7 +96,7 @@ internal static class CompareDriver
                         {
                             switch ((j + i + round) % sides)
                             {
-                                case 0: o = RunOurs(ours, m.Name, 1, ref maxAllocPerEvent16, ref maxAllocPerEvent256, ref allocEvents)[0]; break;
+                                case 0: o = RunOurs(ours, m.Name, 1, alloc)[0]; break;
                                 case 1: t = twin.Run(m.TwinName ?? m.Name, 1)[0]; break;
                                 default: c = control!.Run(m.Name, 1)[0]; break;
                             }
@@ -141,10 +143,10 @@ internal static class CompareDriver
             bool met = m.Kind == MetricKind.Time ? ratio <= m.Target : ratio >= m.Target;
             sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, mo)} | {Format(m, mt)} | {ratio:F3} [{Percentile(rr, 0.25):F2}–{Percentile(rr, 0.75):F2}] | {target} | {(m.Informational ? "—" : met ? "yes" : "**no**")} |\n");
         }
-        if (maxAllocPerEvent16 >= 0 || maxAllocPerEvent256 >= 0)
+        foreach (var (family, label) in new[] { ("rb", "ring-buffer"), ("pb", "perf-buffer") })
         {
-            long worst = Math.Max(maxAllocPerEvent16, maxAllocPerEvent256);
-            sb.Append(CultureInfo.InvariantCulture, $"| ring-buffer drain: bytes allocated per event (worst drain; GC.GetAllocatedBytesForCurrentThread, {allocEvents:N0} events) | {worst} | (malloc-free) | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
+            if (!alloc.Worst.TryGetValue(family, out long worst)) continue;
+            sb.Append(CultureInfo.InvariantCulture, $"| {label} drain: bytes allocated per event (worst drain; GC.GetAllocatedBytesForCurrentThread, {alloc.Events[family]:N0} events) | {worst} | (malloc-free) | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
         }
         if (sample != null)
         {
@@ -189,19 +191,26 @@ internal static class CompareDriver
         return 0;
     }
 
-    private static double[] RunOurs(OurSide ours, string metric, int n, ref long max16, ref long max256, ref long events)
+    /// <summary>Per drain family ("rb", "pb"): the worst bytes allocated per event of any drain, and the events seen.</summary>
+    private sealed class DrainAllocations
+    {
+        public readonly Dictionary<string, long> Worst = new();
+        public readonly Dictionary<string, long> Events = new();
+    }
+
+    private static double[] RunOurs(OurSide ours, string metric, int n, DrainAllocations alloc)
     {
         var r = new double[n];
         for (int i = 0; i < n; i++)
         {
             r[i] = ours.RunSample(metric);
-            if (metric.StartsWith("rb_drain_", StringComparison.Ordinal) && ours.LastDrainEvents > 0)
+            if (metric.Contains("_drain_", StringComparison.Ordinal) && ours.LastDrainEvents > 0)
             {
                 long per = (ours.LastDrainAllocatedBytes + ours.LastDrainEvents - 1) / ours.LastDrainEvents;
                 if (ours.LastDrainAllocatedBytes > 0 && per == 0) per = 1;
-                events += ours.LastDrainEvents;
-                if (metric == "rb_drain_16") max16 = Math.Max(max16, per);
-                else max256 = Math.Max(max256, per);
+                string family = metric[..2];
+                alloc.Events[family] = alloc.Events.GetValueOrDefault(family) + ours.LastDrainEvents;
+                alloc.Worst[family] = Math.Max(alloc.Worst.GetValueOrDefault(family), per);
             }
         }
         return r;

@@ -16,10 +16,14 @@ internal sealed unsafe class OurSide : IDisposable
     public const uint Rb256Events = 63500;   // 16 MiB / 264 B = 63550
     /// <summary>Fill-then-drain cycles per sample (only the drains are timed): one drain of 256-byte events takes ~0.5 ms, too short to time alone on a shared machine.</summary>
     public const int RbDrainsPerSample = 8;
+    public const int PbPagesPerCpu = 1024;  // 4 MiB per CPU
+    public const uint Pb16EventsPerCpu = 131000;  // 4 MiB / 32 B = 131072
+    public const uint Pb256EventsPerCpu = 15400;  // 4 MiB / 272 B = 15420
 
     private readonly byte[] _objectBytes;
     private BpfObject? _mapsObj, _rbObj, _tpObj;
     private RingDrain? _drain;
+    private PerfDrain? _perf;
     private readonly uint[] _batchKeys = new uint[MapEntries];
     private readonly ulong[] _batchValues = new ulong[MapEntries];
 
@@ -117,6 +121,9 @@ internal sealed unsafe class OurSide : IDisposable
             case "rb_drain_16":
             case "rb_drain_256":
                 return DrainSample(metric == "rb_drain_256");
+            case "pb_drain_16":
+            case "pb_drain_256":
+                return PerfDrainSample(metric == "pb_drain_256");
             default:
                 throw new ArgumentException($"unknown metric '{metric}'");
         }
@@ -171,22 +178,57 @@ internal sealed unsafe class OurSide : IDisposable
         _rbObj ??= OpenLoad(1024, 1024, 0);
         _drain ??= new RingDrain(_rbObj.GetMap("bench_rb"));
         uint want = big ? Rb256Events : Rb16Events;
-        Span<byte> ctx = stackalloc byte[8];
+        var ctx = new byte[8];
         BitConverter.TryWriteBytes(ctx, want);
         var emit = _rbObj.GetProgram(big ? "emit_256" : "emit_16");
-        long elapsed = 0, allocated = 0, events = 0;
-        for (int i = 0; i < RbDrainsPerSample; i++)
+        return TimeDrains(() =>
         {
             var r = emit.TestRun(context: ctx);
             if (r.ReturnValue != want) throw new InvalidOperationException($"emit returned {r.ReturnValue}, wanted {want}");
+        }, _drain, want);
+    }
+
+    /// <summary>Online CPUs (the perf buffer has one ring per online CPU, as libbpf's).</summary>
+    public static int PerfCpus => KernelInfo.OnlineCpus().Length;
+
+    private long PerfDrainSample(bool big)
+    {
+        _rbObj ??= OpenLoad(1024, 1024, 0);
+        _perf ??= new PerfDrain(_rbObj.GetMap("bench_pb"), PbPagesPerCpu);
+        var perf = _perf;
+        uint perCpu = big ? Pb256EventsPerCpu : Pb16EventsPerCpu;
+        var emit = _rbObj.GetProgram(big ? "pb_emit_256" : "pb_emit_16");
+        var ctx = new byte[8];
+        BitConverter.TryWriteBytes(ctx, (ulong)perCpu);
+        return TimeDrains(() =>
+        {
+            foreach (int cpu in perf.Cpus)
+            {
+                var r = emit.TestRun(context: ctx, flags: 1 /* BPF_F_TEST_RUN_ON_CPU */, cpu: (uint)cpu);
+                if (r.ReturnValue != perCpu) throw new InvalidOperationException($"pb emit on cpu {cpu} returned {r.ReturnValue}, wanted {perCpu}");
+            }
+        }, perf, (long)perCpu * perf.Cpus.Count);
+    }
+
+    /// <summary>
+    /// <see cref="RbDrainsPerSample"/> cycles of an untimed fill and a timed drain that must deliver
+    /// <paramref name="want"/> events; returns the drains' total nanoseconds and records what they allocated.
+    /// </summary>
+    private long TimeDrains(Action fill, EventDrain drain, long want)
+    {
+        long elapsed = 0, allocated = 0, events = 0;
+        for (int i = 0; i < RbDrainsPerSample; i++)
+        {
+            fill();
             long a0 = GC.GetAllocatedBytesForCurrentThread();
             long t0 = Now();
-            long n = _drain.Drain();
+            long n = drain.Drain();
             long t1 = Now();
             allocated += GC.GetAllocatedBytesForCurrentThread() - a0;
             elapsed += Ns(t0, t1);
             events += n;
             if (n != want) throw new InvalidOperationException($"drained {n} events, wanted {want}");
+            if (drain.Lost != 0) throw new InvalidOperationException($"{drain.Lost} events lost");
         }
         LastDrainAllocatedBytes = allocated;
         LastDrainEvents = events;
@@ -195,6 +237,7 @@ internal sealed unsafe class OurSide : IDisposable
 
     public void Dispose()
     {
+        _perf?.Dispose();
         _drain?.Dispose();
         _mapsObj?.Dispose();
         _rbObj?.Dispose();

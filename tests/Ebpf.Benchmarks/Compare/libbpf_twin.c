@@ -26,6 +26,11 @@
  *   array_batch      the same on the 4096-entry array (which answers ENOENT on the call after: two calls)
  *   rb_drain_16      fill the 16 MiB ring with emit_16 (untimed), then ring_buffer__consume until empty (timed)
  *   rb_drain_256     the same with emit_256
+ *   pb_drain_16      fill every online CPU's ring of the perf buffer on bench_pb (PB_PAGES pages per CPU) with
+ *                    pb_emit_16 run on that CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU; untimed), then
+ *                    perf_buffer__consume once (timed): every CPU's ring drained
+ *   pb_drain_256     the same with pb_emit_256
+ *   (every drain metric: RB_DRAINS_PER_SAMPLE fill-then-drain cycles per sample, only the drains timed)
  *
  * Usage: libbpf_twin <path to bench.bpf.o>
  * With TWIN_IDLE_THREAD=1 in the environment the twin starts one idle thread first: a control that shows what
@@ -49,6 +54,9 @@
 #define RB_16_EVENTS 699000   /* 16 MiB / 24 B = 699050: nearly full */
 #define RB_256_EVENTS 63500   /* 16 MiB / 264 B = 63550 */
 #define RB_DRAINS_PER_SAMPLE 8 /* fill-then-drain cycles per sample, only the drains timed (as OurSide.RbDrainsPerSample) */
+#define PB_PAGES 1024          /* pages per CPU of the perf buffer (4 MiB) */
+#define PB_16_EVENTS 131000    /* per CPU: 4 MiB / 32 B = 131072 */
+#define PB_256_EVENTS 15400    /* per CPU: 4 MiB / 272 B = 15420 */
 
 struct bench_emit_args { uint32_t count, size; };
 struct bench_event_hdr { uint64_t seq; uint32_t size, cpu; };
@@ -62,6 +70,10 @@ static struct bpf_object *g_rb_obj;     /* 16 MiB ring buffer */
 static struct bpf_object *g_tp_obj;     /* small maps, for attach */
 static struct ring_buffer *g_rb;
 static uint64_t g_rb_sum, g_rb_count;
+static struct perf_buffer *g_pb;
+static uint64_t g_pb_lost;
+static int g_ncpus;
+static int g_cpus[1024];
 
 static inline uint64_t now_ns(void)
 {
@@ -120,6 +132,51 @@ static int on_event(void *ctx, void *data, size_t size)
 	g_rb_sum += h->seq;
 	g_rb_count++;
 	return 0;
+}
+
+static void on_pb_event(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)ctx; (void)cpu; (void)size;
+	const struct bench_event_hdr *h = data;
+	g_rb_sum += h->seq;
+	g_rb_count++;
+}
+
+static void on_pb_lost(void *ctx, int cpu, __u64 cnt)
+{
+	(void)ctx; (void)cpu;
+	g_pb_lost += cnt;
+}
+
+/* The online CPUs, as libbpf's perf_buffer__new sees them (/sys/devices/system/cpu/online). */
+static int online_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	int a, b, n = 0;
+	char sep;
+	if (!f) return -1;
+	while (fscanf(f, "%d", &a) == 1) {
+		b = a;
+		if (fscanf(f, "%c", &sep) == 1 && sep == '-') {
+			if (fscanf(f, "%d", &b) != 1) break;
+			if (fscanf(f, "%c", &sep) != 1) sep = 0;
+		}
+		for (int c = a; c <= b && n < (int)(sizeof(g_cpus) / sizeof(g_cpus[0])); c++) g_cpus[n++] = c;
+		if (sep != ',') break;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Runs a pb_emit program on one CPU; returns the events it wrote. */
+static int fill_perf_cpu(const char *prog, int cpu, uint32_t count)
+{
+	uint64_t args[1] = { count };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = args, .ctx_size_in = sizeof(args),
+		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (uint32_t)cpu);
+	int fd = bpf_program__fd(bpf_object__find_program_by_name(g_rb_obj, prog));
+	if (bpf_prog_test_run_opts(fd, &o)) return -1;
+	return (int)o.retval;
 }
 
 static int fill_ring(const char *prog, uint32_t count)
@@ -239,6 +296,29 @@ static long long run_sample(const char *m)
 		}
 		return elapsed;
 	}
+	if (!strncmp(m, "pb_drain_", 9)) {
+		int big = !strcmp(m, "pb_drain_256");
+		if (!g_rb_obj && !(g_rb_obj = open_load(1024, 1024, 0))) return -1;
+		if (!g_pb) {
+			g_pb = perf_buffer__new(map_fd(g_rb_obj, "bench_pb"), PB_PAGES, on_pb_event, on_pb_lost, NULL, NULL);
+			if (!g_pb) return -1;
+			if ((g_ncpus = online_cpus()) <= 0) return -1;
+		}
+		uint32_t per_cpu = big ? PB_256_EVENTS : PB_16_EVENTS;
+		uint64_t want = (uint64_t)per_cpu * (uint64_t)g_ncpus;
+		long long elapsed = 0;
+		for (int i = 0; i < RB_DRAINS_PER_SAMPLE; i++) {
+			for (int c = 0; c < g_ncpus; c++)
+				if (fill_perf_cpu(big ? "pb_emit_256" : "pb_emit_16", g_cpus[c], per_cpu) != (int)per_cpu) return -1;
+			g_rb_count = 0;
+			t0 = now_ns();
+			int r = perf_buffer__consume(g_pb);
+			t1 = now_ns();
+			if (r < 0 || g_rb_count != want || g_pb_lost) return -1;
+			elapsed += (long long)(t1 - t0);
+		}
+		return elapsed;
+	}
 	errno = EINVAL;
 	return -1;
 }
@@ -289,6 +369,7 @@ int main(int argc, char **argv)
 		free(out);
 	}
 	if (g_rb) ring_buffer__free(g_rb);
+	if (g_pb) perf_buffer__free(g_pb);
 	bpf_object__close(g_rb_obj);
 	bpf_object__close(g_maps_obj);
 	bpf_object__close(g_tp_obj);

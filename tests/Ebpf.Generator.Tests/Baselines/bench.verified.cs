@@ -149,6 +149,7 @@ namespace Ebpf.Tests.Generated
                 BenchHash = new global::Ebpf.BpfHashMap<uint, ulong>(@object.GetMap("bench_hash"));
                 BenchArray = new global::Ebpf.BpfArrayMap<ulong>(@object.GetMap("bench_array"));
                 BenchRb = new global::Ebpf.BpfRingBufferMap(@object.GetMap("bench_rb"));
+                BenchPb = new global::Ebpf.BpfPerfEventArrayMap(@object.GetMap("bench_pb"));
                 Rodata = @object.GetMap("bench.rodata");
                 Data = @object.GetMap("bench.data");
                 Bss = @object.GetMap("bench.bss");
@@ -163,13 +164,16 @@ namespace Ebpf.Tests.Generated
             /// <summary>Map <c>bench_rb</c>: Ringbuf, max entries 16777216.</summary>
             public global::Ebpf.BpfRingBufferMap BenchRb { get; }
 
+            /// <summary>Map <c>bench_pb</c>: PerfEventArray, key 4 bytes, value 4 bytes.</summary>
+            public global::Ebpf.BpfPerfEventArrayMap BenchPb { get; }
+
             /// <summary>Map <c>bench.rodata</c> backing section <c>.rodata</c> (8 bytes).</summary>
             public global::Ebpf.BpfMap Rodata { get; }
 
             /// <summary>Map <c>bench.data</c> backing section <c>.data</c> (12 bytes).</summary>
             public global::Ebpf.BpfMap Data { get; }
 
-            /// <summary>Map <c>bench.bss</c> backing section <c>.bss</c> (40 bytes).</summary>
+            /// <summary>Map <c>bench.bss</c> backing section <c>.bss</c> (48 bytes).</summary>
             public global::Ebpf.BpfMap Bss { get; }
         }
 
@@ -182,6 +186,8 @@ namespace Ebpf.Tests.Generated
                 Emit16 = new global::Ebpf.SyscallProgram(@object.GetProgram("emit_16"));
                 Emit256 = new global::Ebpf.SyscallProgram(@object.GetProgram("emit_256"));
                 Emit = new global::Ebpf.SyscallProgram(@object.GetProgram("emit"));
+                PbEmit16 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("pb_emit_16"));
+                PbEmit256 = new global::Ebpf.RawTracepointProgram(@object.GetProgram("pb_emit_256"));
             }
 
             /// <summary>Program <c>count_getpid</c>, <c>SEC("tp/syscalls/sys_enter_getpid")</c>: Tracepoint, attached by Attach().</summary>
@@ -195,6 +201,12 @@ namespace Ebpf.Tests.Generated
 
             /// <summary>Program <c>emit</c>, <c>SEC("syscall")</c>: Syscall, attach it with its methods.</summary>
             public global::Ebpf.SyscallProgram Emit { get; }
+
+            /// <summary>Program <c>pb_emit_16</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram PbEmit16 { get; }
+
+            /// <summary>Program <c>pb_emit_256</c>, <c>SEC("raw_tp")</c>: RawTracepoint, attach it with its methods.</summary>
+            public global::Ebpf.RawTracepointProgram PbEmit256 { get; }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
@@ -211,6 +223,12 @@ namespace Ebpf.Tests.Generated
 
             /// <summary>Link of program <c>emit</c>.</summary>
             public global::Ebpf.BpfLink? Emit { get; private set; }
+
+            /// <summary>Link of program <c>pb_emit_16</c>.</summary>
+            public global::Ebpf.BpfLink? PbEmit16 { get; private set; }
+
+            /// <summary>Link of program <c>pb_emit_256</c>.</summary>
+            public global::Ebpf.BpfLink? PbEmit256 { get; private set; }
 
             internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
             {
@@ -230,6 +248,12 @@ namespace Ebpf.Tests.Generated
                         case "emit":
                             Emit = link;
                             break;
+                        case "pb_emit_16":
+                            PbEmit16 = link;
+                            break;
+                        case "pb_emit_256":
+                            PbEmit256 = link;
+                            break;
                     }
                 }
             }
@@ -240,6 +264,8 @@ namespace Ebpf.Tests.Generated
                 Emit16 = null;
                 Emit256 = null;
                 Emit = null;
+                PbEmit16 = null;
+                PbEmit256 = null;
             }
         }
 
@@ -285,7 +311,7 @@ namespace Ebpf.Tests.Generated
             public ref uint PayloadByte => ref _section.Ref<uint>(8);
         }
 
-        /// <summary>Variables of <c>.bss</c> (40 bytes) (live in the kernel's memory after Load).</summary>
+        /// <summary>Variables of <c>.bss</c> (48 bytes) (live in the kernel's memory after Load).</summary>
         public sealed class BssSection
         {
             private readonly global::Ebpf.BpfDataSection _section;
@@ -304,11 +330,14 @@ namespace Ebpf.Tests.Generated
             /// <summary><c>__u64 dropped</c> at offset 16.</summary>
             public ref ulong Dropped => ref _section.Ref<ulong>(16);
 
-            /// <summary><c>struct bench_event16 *unused_event16</c> at offset 24.</summary>
-            public ref ulong UnusedEvent16 => ref _section.Ref<ulong>(24);
+            /// <summary><c>__u64 pb_dropped</c> at offset 24.</summary>
+            public ref ulong PbDropped => ref _section.Ref<ulong>(24);
 
-            /// <summary><c>struct bench_event256 *unused_event256</c> at offset 32.</summary>
-            public ref ulong UnusedEvent256 => ref _section.Ref<ulong>(32);
+            /// <summary><c>struct bench_event16 *unused_event16</c> at offset 32.</summary>
+            public ref ulong UnusedEvent16 => ref _section.Ref<ulong>(32);
+
+            /// <summary><c>struct bench_event256 *unused_event256</c> at offset 40.</summary>
+            public ref ulong UnusedEvent256 => ref _section.Ref<ulong>(40);
         }
 
         /// <summary>The text of a NUL-terminated C string in a char array (UTF-8).</summary>

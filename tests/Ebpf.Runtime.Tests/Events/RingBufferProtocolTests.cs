@@ -140,17 +140,48 @@ public sealed unsafe class RingBufferProtocolTests : IDisposable
     }
 
     [Fact]
-    public void TheConsumerPositionIsPublishedOncePerBatch()
+    public void TheConsumerPositionAdvancesBehindEachRecordOnceItsHandlerReturns()
     {
         using var reader = new RingBufferReader(_map);
         for (int i = 0; i < 10; i++) Put(Bytes(8, (byte)i));
         int n = 0;
-        reader.Consume((ReadOnlySpan<byte> _) =>
+        reader.Consume((ReadOnlySpan<byte> d) =>
         {
+            // the record being handled is not released to the producer yet; every record before it is
+            Assert.Equal((ulong)(16 * d[0]), Consumer);
             n++;
-            Assert.Equal(0ul, Consumer); // not advanced record by record
         });
         Assert.Equal(10, n);
         Assert.Equal(160ul, Consumer);
+    }
+
+    [Fact]
+    public void ARecordWhoseHandlerThrowsIsConsumedWithTheOnesBeforeIt()
+    {
+        using var reader = new RingBufferReader(_map);
+        Put(Bytes(8, 1));
+        Put(Bytes(5, 2), Discard);
+        Put(Bytes(8, 3));
+        Put(Bytes(8, 4));
+        var e = Assert.Throws<InvalidOperationException>(() => reader.Consume((ReadOnlySpan<byte> d) =>
+        {
+            if (d[0] == 3) throw new InvalidOperationException("bad record");
+        }));
+        Assert.Equal("bad record", e.Message);
+        Assert.Equal(48ul, Consumer); // 16 + 16 (the discarded one) + 16 (the one that threw)
+        var seen = new List<byte>();
+        Assert.Equal(1, reader.Consume((ReadOnlySpan<byte> d) => seen.Add(d[0])));
+        Assert.Equal(new byte[] { 4 }, seen.ToArray());
+    }
+
+    [Fact]
+    public void TheRecordLimitStopsAfterPublishingTheLastRecordHandled()
+    {
+        using var reader = new RingBufferReader(_map);
+        for (int i = 0; i < 5; i++) Put(Bytes(8, (byte)i));
+        Assert.Equal(2, reader.Consume((ReadOnlySpan<byte> _) => { }, maxRecords: 2));
+        Assert.Equal(32ul, Consumer);
+        Assert.Equal(3, reader.Consume((ReadOnlySpan<byte> _) => { }));
+        Assert.Equal(80ul, Consumer);
     }
 }
