@@ -1,8 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
 using System.IO;
-using System.Text;
-using System.Text.Json;
 using System.Threading;
 using Ebpf;
 
@@ -54,7 +52,10 @@ internal static class Program
         skel.Load();
         skel.Attach();
 
-        var output = new Output(Console.Out, options.Json);
+        // write(2) on descriptor 1 (a FileStream would pwrite a regular file at its own offset, and the histogram or
+        // a shared stderr written through the descriptor's offset would then overwrite the first rows)
+        using var stdout = Console.OpenStandardOutput();
+        var output = new Output(stdout, interactive: !Console.IsOutputRedirected, options.Json);
         var lifetimes = new Log2Histogram();
         using var reader = skel.Maps.Rb.CreateReader();
         Console.Error.WriteLine(options.Json ? "execsnoop: attached" : "execsnoop: attached; tracing exec and exit, Ctrl-C to stop");
@@ -68,83 +69,20 @@ internal static class Program
             output.Write(in e);
         };
         while (!cancel.IsCancellationRequested)
-        {
-            reader.Poll(onEvent, timeoutMs: 100);
-            output.Flush();
-        }
+            output.EndOfBatch(reader.Poll(onEvent, timeoutMs: 100));
         reader.Consume(onEvent);
         output.Flush();
 
         skel.Detach();
+        // Events the BPF side could not send because the ring buffer was full (counted in its .bss).
+        ulong dropped = skel.Bss.RbDropped;
+        if (dropped > 0)
+            Console.Error.WriteLine($"execsnoop: {dropped} events lost: the ring buffer was full");
         if (!options.Json)
         {
             Console.Out.WriteLine();
             lifetimes.Write(Console.Out, "usecs");
         }
         return 0;
-    }
-
-    /// <summary>Formats events as an aligned table or JSON lines.</summary>
-    private sealed class Output
-    {
-        private readonly TextWriter _w;
-        private readonly bool _json;
-        private readonly MemoryStream _jsonBuffer = new MemoryStream();
-        private readonly Utf8JsonWriter _jsonWriter;
-
-        public Output(TextWriter w, bool json)
-        {
-            _w = w;
-            _json = json;
-            _jsonWriter = new Utf8JsonWriter(_jsonBuffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        }
-
-        public void Header() =>
-            _w.WriteLine($"{"TIME",-8} {"EVENT",-5} {"COMM",-16} {"PID",-7} {"PPID",-7} FILENAME/EXIT CODE");
-
-        public void Write(in ExecSnoopSkeleton.Event e)
-        {
-            var now = DateTime.Now;
-            string comm = e.GetCommString();
-            if (_json)
-            {
-                _jsonWriter.Reset();
-                _jsonBuffer.SetLength(0);
-                _jsonWriter.WriteStartObject();
-                _jsonWriter.WriteString("time", now.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-                _jsonWriter.WriteString("event", e.ExitEvent ? "exit" : "exec");
-                _jsonWriter.WriteNumber("pid", e.Pid);
-                _jsonWriter.WriteNumber("ppid", e.Ppid);
-                _jsonWriter.WriteString("comm", comm);
-                if (e.ExitEvent)
-                {
-                    _jsonWriter.WriteNumber("exit_code", e.ExitCode);
-                    _jsonWriter.WriteNumber("duration_ns", e.DurationNs);
-                }
-                else
-                {
-                    _jsonWriter.WriteString("filename", e.GetFilenameString());
-                }
-                _jsonWriter.WriteEndObject();
-                _jsonWriter.Flush();
-                _w.WriteLine(Encoding.UTF8.GetString(_jsonBuffer.GetBuffer(), 0, (int)_jsonBuffer.Length));
-                return;
-            }
-            string time = now.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-            if (e.ExitEvent)
-            {
-                string lifetime = e.DurationNs > 0 ? $" ({FormatDuration(e.DurationNs)})" : string.Empty;
-                _w.WriteLine($"{time,-8} {"EXIT",-5} {comm,-16} {e.Pid,-7} {e.Ppid,-7} [{e.ExitCode}]{lifetime}");
-            }
-            else
-            {
-                _w.WriteLine($"{time,-8} {"EXEC",-5} {comm,-16} {e.Pid,-7} {e.Ppid,-7} {e.GetFilenameString()}");
-            }
-        }
-
-        public void Flush() => _w.Flush();
-
-        private static string FormatDuration(ulong ns) =>
-            ns >= 1_000_000_000 ? $"{ns / 1e9:0.###}s" : ns >= 1_000_000 ? $"{ns / 1e6:0.###}ms" : $"{ns / 1e3:0.###}us";
     }
 }

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # One command for the side-by-side comparison with libbpf (see RESULTS.md):
 #   tests/Ebpf.Benchmarks/run-compare.sh [--rounds N] [--metrics a,b] [--cold-runs N] [--samples-scale X] [--no-control]
+#                                        [--storm-rounds N] [--storm-seconds S] [--storm-rates 1000,2000,4000,max]
 # Builds everything in Release (the libbpf C twins against Debian's libbpf-dev, the comparison driver, the
-# Native AOT sample app and a minimal Native AOT cold-start app, and the generator benchmark), then runs our runtime and libbpf on bpf/bench.bpf.o in
-# one run, alternating, and prints the markdown table (also written to tests/Ebpf.Benchmarks/out/compare.md).
+# Native AOT sample app and a minimal Native AOT cold-start app, the exec storm's generator, and the generator
+# benchmark), then runs our runtime and libbpf on bpf/bench.bpf.o in one run, alternating, runs the exec storm
+# against the AOT sample and its libbpf twin, and prints the markdown tables (also written to
+# tests/Ebpf.Benchmarks/out/compare.md; every timed sample to out/samples.csv). About 12 minutes with the defaults
+# on a quiet 2-vCPU machine; --storm-rounds 0 skips the storm, --cold-runs 0 the cold starts.
 # Needs root (bpf, perf_event_open), tracefs and /sys/kernel/btf/vmlinux. Set SKIP_GENERATOR=1 to skip the
 # generator row (it runs BenchmarkDotNet, ~1 minute).
 set -euo pipefail
@@ -24,6 +28,8 @@ for p in libbpf-dev gcc make; do
   dpkg -s "$p" >/dev/null 2>&1 || { log "missing Debian package $p (apt-get install libbpf-dev libelf-dev zlib1g-dev gcc make)"; exit 1; }
 done
 
+CPU_MODEL="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+log "machine: ${CPU_MODEL:-unknown CPU} ($(nproc) CPUs), Linux $(uname -r), .NET $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ {v=$2} END {print v}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 log "building the libbpf twins (libbpf $(dpkg-query -W -f='${Version}' libbpf-dev))"
 make -s -C "$HERE/Compare" OUT="$OUT" >&2
 
@@ -37,7 +43,8 @@ SAMPLE_ARGS=()
 if [ -f "$ROOT/sample-app/ExecSnoop.csproj" ]; then
   log "publishing the Native AOT sample app (sample-app, execsnoop)"
   dotnet publish "$ROOT/sample-app/ExecSnoop.csproj" -c Release -r linux-x64 -p:PublishAot=true -o "$OUT/sample" -v q -nologo -clp:ErrorsOnly >&2
-  SAMPLE_ARGS=(--sample-ours "$OUT/sample/execsnoop" --sample-twin "$OUT/execsnoop_twin" --sample-object "$ROOT/bpf/exec_snoop.bpf.o")
+  SAMPLE_ARGS=(--sample-ours "$OUT/sample/execsnoop" --sample-twin "$OUT/execsnoop_twin" --sample-object "$ROOT/bpf/exec_snoop.bpf.o"
+               --storm-generator "$OUT/execstorm" --storm-child "$OUT/stormchild")
 fi
 
 GEN_ARGS=()
@@ -55,4 +62,5 @@ log "comparing (ours in-process, libbpf_twin as a child; alternating)"
   --cold-ours "$OUT/coldstart/ebpf-coldstart" \
   --cold-twin "$OUT/coldstart_twin" \
   --output "$OUT/compare.md" \
+  --raw "$OUT/samples.csv" \
   "${SAMPLE_ARGS[@]}" "${GEN_ARGS[@]}" "$@"
