@@ -232,43 +232,62 @@ public sealed unsafe class PerfBufferReader : IDisposable
             // are 8-byte aligned)
             byte* rec = ring.Data + (tail & ring.Mask);
             uint type = *(uint*)rec;
-            uint recSize = *(ushort*)(rec + 6);
+            ulong recSize = *(ushort*)(rec + 6);
+            ulong next = tail + recSize;
+            if (next > head)
+                break; // longer than what was produced
             if (type == PERF_RECORD_SAMPLE)
             {
-                // PERF_SAMPLE_RAW only: { header; u32 size; u8 data[size]; } padded to 8 bytes. The size field is at
-                // the ring's start when the header fills the ring's last 8 bytes. One check covers a record shorter
-                // than 12 bytes too (rawSize + 12 cannot wrap in 64 bits).
-                uint rawSize = *(uint*)(ring.Data + ((tail + 8) & ring.Mask));
-                if ((ulong)rawSize + 12 > recSize || recSize > head - tail)
-                    break;
-                tail += recSize;
-                count++;
-                ring.Next = tail;
-                if (rec + 12 + rawSize <= ring.End)
+                // PERF_SAMPLE_RAW only: { header; u32 size; u8 data[size]; } padded to 8 bytes. One check covers a
+                // record shorter than 12 bytes too (rawSize + 12 cannot wrap in 64 bits).
+                if (rec + recSize <= ring.End)
+                {
+                    ulong rawSize = *(uint*)(rec + 8);
+                    if (rawSize + 12 > recSize)
+                        break;
+                    tail = next;
+                    count++;
+                    ring.Next = next;
                     sink.Handle(ring.Cpu, MemoryMarshal.CreateReadOnlySpan(ref *(rec + 12), (int)rawSize));
+                }
                 else
-                    HandleWrapped(ring, ref sink, rec, recSize, rawSize);
+                {
+                    ulong after = HandleWrapped(ring, ref sink, rec, (uint)recSize, next);
+                    if (after == 0)
+                        break;
+                    tail = after;
+                    count++;
+                }
             }
             else
             {
-                if (recSize < 8 || recSize > head - tail)
-                    break;
-                tail += recSize;
-                ring.Next = tail;
+                if (recSize < 8)
+                    break; // a record cannot be shorter than its header (and the loop would not advance)
+                tail = next;
+                ring.Next = next;
                 if (type == PERF_RECORD_LOST)
-                    ring.Owner.OnLost(ring, rec, recSize);
+                    ring.Owner.OnLost(ring, rec, (uint)recSize);
             }
         }
         Volatile.Write(ref *(ulong*)(ring.Base + DataTailOffset), tail);
         return tail == head ? count : -1;
     }
 
-    /// <summary>A sample that runs past the ring's end: copied whole into the reader's scratch buffer, then handed over.</summary>
+    /// <summary>
+    /// A sample that runs past the ring's end: copied whole into the reader's scratch buffer, checked, then handed
+    /// over. Returns <paramref name="next"/>, or 0 (and nothing handed over) when the sample claims more raw bytes than
+    /// the record holds. (Returning the position keeps it from being live across this call in the loop.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void HandleWrapped<TSink>(CpuRing ring, ref TSink sink, byte* rec, uint recSize, uint rawSize) where TSink : struct, ISampleHandler
+    private static ulong HandleWrapped<TSink>(CpuRing ring, ref TSink sink, byte* rec, uint recSize, ulong next) where TSink : struct, ISampleHandler
     {
         byte* s = ring.Owner.Unwrap(ring, rec, recSize);
+        uint rawSize = *(uint*)(s + 8);
+        if ((ulong)rawSize + 12 > recSize)
+            return 0;
+        ring.Next = next;
         sink.Handle(ring.Cpu, MemoryMarshal.CreateReadOnlySpan(ref *(s + 12), (int)rawSize));
+        return next;
     }
 
     private byte* Unwrap(CpuRing ring, byte* rec, uint recSize)
@@ -302,7 +321,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
         ulong off = tail & ring.Mask;
         ulong header = *(ulong*)(ring.Data + off);
         uint recSize = (uint)(header >> 48);
-        string what = recSize < 8 || recSize > head - tail
+        string what = recSize < 8 || recSize > head - tail || (uint)header != PERF_RECORD_SAMPLE
             ? $"a record of {recSize} bytes at position {tail} (head {head})"
             : $"a sample at position {tail} claims more raw bytes than its {recSize}-byte record holds";
         return new BpfException($"perf buffer '{Map.Name}' of cpu {ring.Cpu} is corrupt: {what}");
