@@ -119,8 +119,15 @@ public class ExecSnoopTests
     public void PidFilterIsAppliedInTheKernel()
     {
         TestEnvironment.RequireTracefs();
-        using var target = Process.Start(new ProcessStartInfo("/bin/sleep", "1") { UseShellExecute = false })!;
-        var events = Trace(JitBinary, jit: true, new[] { "--json", "--duration", "2.5", "--pid", target.Id.ToString() }, () => SpawnTrue(3));
+        // The target ends once the tracer has attached (a target that ends by itself can be gone before a tracer
+        // started on a busy machine attaches, and there would be nothing to see).
+        using var target = Process.Start(new ProcessStartInfo("/bin/sleep", "60") { UseShellExecute = false })!;
+        var events = Trace(JitBinary, jit: true, new[] { "--json", "--duration", "2.5", "--pid", target.Id.ToString() }, () =>
+        {
+            SpawnTrue(3);
+            target.Kill();
+            target.WaitForExit();
+        });
         Assert.NotEmpty(events);
         Assert.All(events, e => Assert.Equal(target.Id, e.GetProperty("pid").GetInt32()));
         Assert.Contains(events, e => e.GetProperty("event").GetString() == "exit");
