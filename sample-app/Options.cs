@@ -20,7 +20,7 @@ internal sealed class Options
         "\n" +
         "  -p, --pid PID            only this process (tgid)\n" +
         "  -m, --min-duration MS    only report exits of processes that lived at least MS milliseconds (no exec lines)\n" +
-        "  -d, --duration SECONDS   stop after SECONDS (default: until Ctrl-C)\n" +
+        "  -d, --duration SECONDS   stop after tracing for SECONDS (default: until Ctrl-C)\n" +
         "  -j, --json               one JSON object per line instead of a table\n" +
         "      --btf FILE           kernel BTF to relocate against when /sys/kernel/btf/vmlinux is missing\n" +
         "  -h, --help               this text\n";

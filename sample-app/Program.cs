@@ -41,9 +41,6 @@ internal static class Program
             context.Cancel = true;
             cancel.Cancel();
         }
-        if (options.DurationSeconds > 0)
-            cancel.CancelAfter(TimeSpan.FromSeconds(options.DurationSeconds));
-
         var bpfOptions = new BpfObjectOptions { TargetBtfPath = options.TargetBtf, Logger = new StderrLogger() };
         using var skel = ExecSnoopSkeleton.Open(bpfOptions);
         // .rodata is set between Open and Load; the verifier then sees them as constants.
@@ -59,6 +56,10 @@ internal static class Program
         var lifetimes = new Log2Histogram();
         using var reader = skel.Maps.Rb.CreateReader();
         Console.Error.WriteLine(options.Json ? "execsnoop: attached" : "execsnoop: attached; tracing exec and exit, Ctrl-C to stop");
+        // --duration counts tracing time, from the moment the programs are attached (loading may take a while on a
+        // busy machine or under emulation)
+        if (options.DurationSeconds > 0)
+            cancel.CancelAfter(TimeSpan.FromSeconds(options.DurationSeconds));
         if (!options.Json)
             output.Header();
 
