@@ -9,20 +9,22 @@
 #   -o DIR      where the logs and summary.txt go (default /tmp/rig/arm64-suite)
 #   -t SECS     timeout per kernel (default 14400)
 #   --no-publish  use the suite arm64-publish.sh published last instead of publishing it again
+#   --passed    also list every test that passed in the summary (xunit's verbose reporter; the log gets longer)
 #
 # The suite is published self-contained for linux-arm64 (tests/kernels/arm64-publish.sh) and copied to a snapshot
 # next to it (bin/Release/net10.0/linux-arm64/suite-PID/, removed at the end), so that a publish while the guests
 # run cannot change what they run. Exit: 0 when every kernel passed (skips allowed).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUT=/tmp/rig/arm64-suite TIMEOUT=14400 PUBLISH=1
-KARGS=() SPACES=()
+OUT=/tmp/rig/arm64-suite TIMEOUT=14400 PUBLISH=1 PASSED=0
+KARGS=() SPACES=() REPORTER=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -k) KARGS+=(-k "$2"); shift 2 ;;
         -o) OUT=$2; shift 2 ;;
         -t) TIMEOUT=$2; shift 2 ;;
         --no-publish) PUBLISH=0; shift ;;
+        --passed) PASSED=1 REPORTER=(-reporter verbose); shift ;;
         -h|--help) sed -n '2,/^set -u/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
         -*) echo "arm64-suite: unknown option $1" >&2; exit 2 ;;
         *) SPACES+=("$1"); shift ;;
@@ -56,7 +58,7 @@ summary=$OUT/summary.txt
 for k in "${KDIRS[@]}"; do
     name=$(basename "$k") log=$OUT/$name.log
     t0=$(date +%s)
-    tests/kernels/run-on-kernels.sh --arch arm64 -k "$k" -t "$TIMEOUT" -- "$SNAP/Ebpf.Runtime.Tests" -noColor "${FILTER[@]}" > "$log" 2>&1
+    tests/kernels/run-on-kernels.sh --arch arm64 -k "$k" -t "$TIMEOUT" -- "$SNAP/Ebpf.Runtime.Tests" -noColor "${REPORTER[@]}" "${FILTER[@]}" > "$log" 2>&1
     rc=$?; t1=$(date +%s)
     [ $rc = 0 ] || final=$rc
     {
@@ -66,6 +68,11 @@ for k in "${KDIRS[@]}"; do
         grep -E '\[FAIL\]$' "$log" | sed 's/^ */FAIL /; s/ \[FAIL\]$//'
         # each skip with the first line of its reason
         awk '/\[SKIP\]$/ { t = $1; getline; sub(/^ +/, ""); print "SKIP " t ": " $0 }' "$log"
+        # with --passed: each test that finished and neither failed nor skipped
+        [ $PASSED = 1 ] && awk '{ t = $0; sub(/^ +/, "", t) }
+            / \[(FAIL|SKIP)\]$/ { sub(/ \[(FAIL|SKIP)\]$/, "", t); bad[t] = 1 }
+            / \[FINISHED\] Time: / { sub(/ \[FINISHED\] Time: .*$/, "", t); done[t] = 1 }
+            END { for (t in done) if (!(t in bad)) print "PASS " t }' "$log" | sort
     } >> "$summary"
 done
 cat "$summary"
