@@ -36,7 +36,7 @@ public sealed class BpfObject : IDisposable
         Options = options;
         Syscalls = sys;
         Logger = options.Logger ?? NullLogger.Instance;
-        PinRoot = options.PinRoot ?? "/sys/fs/bpf";
+        PinRoot = options.PinRoot ?? BpfFs.DefaultRoot;
         foreach (var ms in spec.Maps)
         {
             var map = new BpfMap(this, ms, ms.Name, ms.Type, sys);
@@ -204,9 +204,19 @@ public sealed class BpfObject : IDisposable
 
     /// <summary>
     /// Loads the object into the kernel: CO-RE relocation, BTF, maps (pinned ones reused), global data, externs,
-    /// programs. On failure everything created so far is closed and the exception says what failed.
+    /// programs. On failure everything created so far is closed and the exception says what failed (a
+    /// <see cref="BpfException"/>: its ObjectName, MapName, ProgramName, Errno, ... say what it is about);
+    /// <see cref="LoadReport"/> says, map by map and program by program, how far the load went.
     /// </summary>
-    public void Load()
+    public void Load() => Load(BpfLoadMode.StopAtFirstFailure);
+
+    /// <summary>
+    /// Loads the object as <see cref="Load()"/> does, or, with <see cref="BpfLoadMode.ContinueOnFailure"/>, everything
+    /// in it that can load: failed maps and programs are reported, not thrown, and the rest is loaded and usable
+    /// (<see cref="IsLoaded"/> is true unless the whole object failed: <see cref="BpfLoadReport.Error"/>). Returns
+    /// the report (also in <see cref="LoadReport"/>).
+    /// </summary>
+    public BpfLoadReport Load(BpfLoadMode mode)
     {
         lock (_sync)
         {
@@ -214,20 +224,31 @@ public sealed class BpfObject : IDisposable
             if (_loaded)
                 throw new InvalidOperationException($"object '{Name}' is already loaded");
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var loader = new ObjectLoader(this, mode);
+            LoadReport = loader.Report;
             try
             {
-                new ObjectLoader(this).Load();
+                loader.Load();
             }
             catch (Exception e)
             {
                 BpfMetrics.ObjectLoaded(this, start, e);
                 throw;
             }
+            BpfMetrics.ObjectLoaded(this, start, loader.Report.Error);
+            if (loader.Report.Error != null)
+                return loader.Report; // continuing on failure: the whole object failed, nothing is loaded
             _loaded = true;
             LoadedObjects.Add(this);
-            BpfMetrics.ObjectLoaded(this, start, null);
+            return loader.Report;
         }
     }
+
+    /// <summary>
+    /// What the last load did, map by map and program by program (created, reused, pinned, skipped, loaded, failed
+    /// with the error and the verifier's log); also after a load that failed. Null before the first load.
+    /// </summary>
+    public BpfLoadReport? LoadReport { get; private set; }
 
     /// <summary>
     /// Attaches every loaded program whose section name says where (tracepoints, raw tracepoints, fentry, kprobes

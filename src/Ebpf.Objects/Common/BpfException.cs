@@ -30,6 +30,16 @@ public class BpfException : Exception
         Operation = operation;
     }
 
+    private string? _reason;
+
+    /// <summary>
+    /// Why, without the subject the properties name: "EPERM (operation not permitted). ..." for the message
+    /// "BPF_PROG_LOAD of program 'x' failed: EPERM (operation not permitted). ...", the verifier's last line and errno
+    /// for its refusal, the problem without the offset for a format error. The message itself where the raiser did
+    /// not tell them apart. For tables that name the program or map in a column of their own.
+    /// </summary>
+    public string Reason => _reason ?? Message;
+
     /// <summary>The object the error is about (its name: the file name without ".bpf.o", or the name it was opened with).</summary>
     public string? ObjectName { get; private set; }
 
@@ -53,6 +63,13 @@ public class BpfException : Exception
 
     /// <summary>The failing call: "BPF_PROG_LOAD", "perf_event_open", "ioctl(PERF_EVENT_IOC_SET_BPF)", "mmap", ...</summary>
     public string? Operation { get; }
+
+    /// <summary>Records <see cref="Reason"/>; returns this exception.</summary>
+    internal BpfException WithReason(string reason)
+    {
+        _reason = reason;
+        return this;
+    }
 
     /// <summary>
     /// Records what the error is about where the raiser did not know it (the loader knows the object and the map or

@@ -13,7 +13,7 @@ public class BpfFormatException : BpfException
     {
         What = what;
         Offset = offset;
-        Reason = message;
+        WithReason(message);
     }
 
     public BpfFormatException(string what, long offset, string message, Exception inner)
@@ -21,7 +21,7 @@ public class BpfFormatException : BpfException
     {
         What = what;
         Offset = offset;
-        Reason = message;
+        WithReason(message);
     }
 
     /// <summary>Which structure was being read ("ELF", "BTF", "BTF.ext", "object").</summary>
@@ -29,9 +29,6 @@ public class BpfFormatException : BpfException
 
     /// <summary>Byte offset in the input where the problem was found, or -1 when it is not tied to one offset.</summary>
     public long Offset { get; }
-
-    /// <summary>The problem without the location prefix.</summary>
-    public string Reason { get; }
 
     private static string Format(string what, long offset, string message) =>
         offset >= 0 ? $"{what}: at offset 0x{offset:x} ({offset}): {message}" : $"{what}: {message}";

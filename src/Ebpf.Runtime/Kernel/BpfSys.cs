@@ -22,8 +22,10 @@ internal static unsafe class BpfSys
     {
         string op = cmd.ToKernelName();
         string advice = hint ?? Advice(cmd, errno);
-        string msg = $"{op} {subject} failed: {Errno.Name(errno)} ({Errno.Describe(errno)})" + (advice.Length > 0 ? ". " + advice : string.Empty);
-        return new BpfSyscallException(op, cmd, errno, msg);
+        string reason = $"{Errno.Name(errno)} ({Errno.Describe(errno)})" + (advice.Length > 0 ? ". " + advice : string.Empty);
+        var e = new BpfSyscallException(op, cmd, errno, $"{op} {subject} failed: {reason}");
+        e.WithReason(reason);
+        return e;
     }
 
     /// <summary>What a user can do about a failure.</summary>

@@ -48,10 +48,12 @@ public sealed partial class KernelFeatures
     private int _permitted; // 0 unknown, 1 yes
 
     /// <summary>
-    /// Throws the permission error when this process may not use bpf(2) at all, so that callers do not mistake
-    /// a refused probe for a missing kernel feature. Checked once per process (per seam).
+    /// Throws the permission error (a <see cref="BpfSyscallException"/> of BPF_MAP_CREATE with EPERM, EACCES or
+    /// ENOSYS) when this process may not use bpf(2) at all, so that callers do not mistake a refused probe for a
+    /// missing kernel feature; the message says what the process lacks (<see cref="BpfPrivileges"/>). The loader
+    /// checks it before anything else; an application or tool may call it up front. Passes once per process (per seam).
     /// </summary>
-    internal unsafe void EnsureBpfPermitted()
+    public unsafe void EnsureBpfPermitted()
     {
         if (_permitted == 1) return;
         var a = new MapCreateAttr { MapType = (uint)BpfMapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
@@ -62,8 +64,15 @@ public sealed partial class KernelFeatures
             _permitted = 1;
             return;
         }
-        if (-fd == Errno.EPERM || -fd == Errno.EACCES || -fd == Errno.ENOSYS)
-            throw BpfSys.Error(BpfCommand.MapCreate, -fd, "(checking that this process may use bpf(2))", PermissionAdvice(BpfCommand.MapCreate, -fd));
+        if (-fd == Errno.EPERM || -fd == Errno.EACCES)
+        {
+            // Privileges tell when they are what is missing; otherwise the memlock limit or a filter is.
+            var privileges = BpfPrivileges.Current;
+            throw BpfSys.Error(BpfCommand.MapCreate, -fd, "(checking that this process may use bpf(2))",
+                privileges.MayUseBpf ? PermissionAdvice(BpfCommand.MapCreate, -fd) + $" ({privileges.Describe()})" : privileges.Advice());
+        }
+        if (-fd == Errno.ENOSYS)
+            throw BpfSys.Error(BpfCommand.MapCreate, -fd, "(checking that this process may use bpf(2))");
         _permitted = 1; // some other failure: let the real calls report it
     }
 

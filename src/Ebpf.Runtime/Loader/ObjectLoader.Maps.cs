@@ -14,27 +14,41 @@ internal sealed unsafe partial class ObjectLoader
     {
         foreach (var map in _obj.Maps)
         {
-            if (map.IsLoaded || !map.AutoCreate)
+            var outcome = Report[map];
+            if (outcome.Status == BpfMapLoadStatus.Failed)
+                continue; // a struct_ops value this kernel cannot take
+            if (map.IsLoaded)
+            {
+                // ReuseHandle: the caller's map.
+                (outcome.Status, outcome.Id, outcome.PinPath) = (BpfMapLoadStatus.Reused, map.Id, map.PinPath);
                 continue;
+            }
+            if (!map.AutoCreate)
+            {
+                outcome.Status = BpfMapLoadStatus.Skipped;
+                continue;
+            }
             try
             {
-                CreateOrReuse(map);
+                bool reused = CreateOrReuse(map);
+                outcome.Status = reused ? BpfMapLoadStatus.Reused : map.PinPath != null ? BpfMapLoadStatus.Pinned : BpfMapLoadStatus.Created;
+                (outcome.Id, outcome.PinPath) = (map.Id, map.PinPath);
             }
-            catch (BpfException e)
+            catch (BpfException e) when (MapFailed(map, e))
             {
-                e.About(mapName: map.Name);
-                throw;
+                CloseFailedMap(map);
             }
         }
         FillMapInMapSlots();
     }
 
-    private void CreateOrReuse(BpfMap map)
+    /// <summary>Creates the map (with its initial data, pinned when it is pinned by name); true when a pinned map was reused instead.</summary>
+    private bool CreateOrReuse(BpfMap map)
     {
         var btfFd = _obj.BtfHandle;
         var spec = map.Spec!;
         if (spec.Pinning == MapPinning.ByName && TryReusePinned(map))
-            return;
+            return true;
 
         BpfHandle? inner = null;
         try
@@ -71,6 +85,7 @@ internal sealed unsafe partial class ObjectLoader
             map.SetPinPath(path);
             _log.LogDebug("map '{Map}': pinned at {Path}", map.Name, path);
         }
+        return false;
     }
 
     private BpfHandle CreateInnerTemplate(BpfMap outer, MapSpec inner, BpfHandle? btf)
@@ -200,11 +215,8 @@ internal sealed unsafe partial class ObjectLoader
         string root = _obj.PinRoot.TrimEnd('/');
         if (map.Name.Length == 0 || map.Name.IndexOf('/') >= 0 || map.Name.IndexOf('\0') >= 0 || map.Name == "." || map.Name == "..")
             throw new BpfException($"map '{map.Name}': its name cannot be used as a pin path under '{root}'");
-        if (!Directory.Exists(root))
-            throw new BpfEnvironmentException($"map '{map.Name}' is pinned by name, but the pin root '{root}' does not exist" +
-                (root == "/sys/fs/bpf" ? ": mount the bpf filesystem with `mount -t bpf bpf /sys/fs/bpf`" : " (create it on a bpf filesystem)"));
-        if (!BpfFs.IsBpfFs(root))
-            throw new BpfEnvironmentException($"map '{map.Name}' is pinned by name, but the pin root '{root}' is not on a bpf filesystem: mount one with `mount -t bpf bpf {root}`");
+        if (BpfFs.ProblemWith(root) is { } problem)
+            throw new BpfEnvironmentException($"map '{map.Name}' is pinned by name, but {problem}");
         return root + "/" + map.Name;
     }
 
@@ -257,16 +269,27 @@ internal sealed unsafe partial class ObjectLoader
         {
             var spec = map.Spec!;
             if (!spec.IsMapInMap || spec.InitialSlots.Count == 0 || !map.IsLoaded) continue;
-            foreach (var slot in spec.InitialSlots)
+            try
             {
-                var inner = _obj.GetMap(slot.TargetName);
-                int key = slot.Index;
-                int fd = inner.Fd;
-                int r = map.UpdateRaw(&key, &fd, 0);
-                if (r < 0)
-                    throw BpfSys.Error(BpfCommand.MapUpdateElem, -r, $"of map '{map.Name}' slot {key} (inner map '{inner.Name}')",
-                        -r == Errno.E2BIG ? $"slot {key} is beyond max_entries {map.MaxEntries}" : -r == Errno.EINVAL ? $"inner map '{inner.Name}' does not match the outer map's inner template" : null);
-                _log.LogDebug("map '{Map}': slot {Slot} = map '{Inner}'", map.Name, key, inner.Name);
+                foreach (var slot in spec.InitialSlots)
+                {
+                    var inner = _obj.GetMap(slot.TargetName);
+                    int key = slot.Index;
+                    if (!inner.IsLoaded)
+                        throw Report[inner].Error is { } innerError
+                            ? new BpfException($"map '{map.Name}': slot {key} holds inner map '{inner.Name}', which failed: {innerError.Message}", innerError)
+                            : new BpfException($"map '{map.Name}': slot {key} holds inner map '{inner.Name}', which was not created (AutoCreate is off)");
+                    int fd = inner.Fd;
+                    int r = map.UpdateRaw(&key, &fd, 0);
+                    if (r < 0)
+                        throw BpfSys.Error(BpfCommand.MapUpdateElem, -r, $"of map '{map.Name}' slot {key} (inner map '{inner.Name}')",
+                            -r == Errno.E2BIG ? $"slot {key} is beyond max_entries {map.MaxEntries}" : -r == Errno.EINVAL ? $"inner map '{inner.Name}' does not match the outer map's inner template" : null);
+                    _log.LogDebug("map '{Map}': slot {Slot} = map '{Inner}'", map.Name, key, inner.Name);
+                }
+            }
+            catch (BpfException e) when (MapFailed(map, e))
+            {
+                CloseFailedMap(map);
             }
         }
     }
@@ -277,21 +300,29 @@ internal sealed unsafe partial class ObjectLoader
         {
             var spec = map.Spec!;
             if (spec.Type != BpfMapType.ProgArray || spec.InitialSlots.Count == 0 || !map.IsLoaded) continue;
-            foreach (var slot in spec.InitialSlots)
+            try
             {
-                var prog = _obj.GetProgram(slot.TargetName);
-                if (!prog.IsLoaded)
+                foreach (var slot in spec.InitialSlots)
                 {
-                    _log.LogDebug("map '{Map}': slot {Slot} skipped: program '{Prog}' is not loaded", map.Name, slot.Index, prog.Name);
-                    continue;
+                    var prog = _obj.GetProgram(slot.TargetName);
+                    if (!prog.IsLoaded)
+                    {
+                        _log.LogDebug("map '{Map}': slot {Slot} skipped: program '{Prog}' is not loaded", map.Name, slot.Index, prog.Name);
+                        continue;
+                    }
+                    int key = slot.Index;
+                    int fd = prog.Fd;
+                    int r = map.UpdateRaw(&key, &fd, 0);
+                    if (r < 0)
+                        throw BpfSys.Error(BpfCommand.MapUpdateElem, -r, $"of prog array '{map.Name}' slot {key} (program '{prog.Name}')",
+                            -r == Errno.E2BIG ? $"slot {key} is beyond max_entries {map.MaxEntries}" : -r == Errno.EINVAL ? $"program '{prog.Name}' ({prog.Type}) cannot be a tail call of the programs using this map" : null);
+                    _log.LogDebug("map '{Map}': slot {Slot} = program '{Prog}'", map.Name, key, prog.Name);
                 }
-                int key = slot.Index;
-                int fd = prog.Fd;
-                int r = map.UpdateRaw(&key, &fd, 0);
-                if (r < 0)
-                    throw BpfSys.Error(BpfCommand.MapUpdateElem, -r, $"of prog array '{map.Name}' slot {key} (program '{prog.Name}')",
-                        -r == Errno.E2BIG ? $"slot {key} is beyond max_entries {map.MaxEntries}" : -r == Errno.EINVAL ? $"program '{prog.Name}' ({prog.Type}) cannot be a tail call of the programs using this map" : null);
-                _log.LogDebug("map '{Map}': slot {Slot} = program '{Prog}'", map.Name, key, prog.Name);
+            }
+            catch (BpfException e) when (MapFailed(map, e))
+            {
+                // The programs loaded with this map keep it in the kernel; this process's handle is closed.
+                CloseFailedMap(map);
             }
         }
     }
@@ -313,38 +344,4 @@ internal sealed unsafe class MappedView : System.Buffers.MemoryManager<byte>
     public override System.Buffers.MemoryHandle Pin(int elementIndex = 0) => _inner.Pin(elementIndex);
     public override void Unpin() { }
     protected override void Dispose(bool disposing) => ((IDisposable)_inner).Dispose();
-}
-
-/// <summary>Checks that a path is on a bpf filesystem, from /proc/self/mountinfo.</summary>
-internal static class BpfFs
-{
-    public static bool IsBpfFs(string path)
-    {
-        string full;
-        try { full = Path.GetFullPath(path).TrimEnd('/'); }
-        catch (ArgumentException) { return false; }
-        if (full.Length == 0) full = "/";
-        string? bestType = null;
-        int bestLen = -1;
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-            {
-                // id parent major:minor root mountpoint options ... - fstype source superopts
-                var parts = line.Split(' ');
-                if (parts.Length < 5) continue;
-                string mp = parts[4].Replace("\\040", " ");
-                int dash = Array.IndexOf(parts, "-");
-                if (dash < 0 || dash + 1 >= parts.Length) continue;
-                bool under = mp == "/" || full == mp || full.StartsWith(mp + "/", StringComparison.Ordinal);
-                if (under && mp.Length >= bestLen)
-                {
-                    bestLen = mp.Length;
-                    bestType = parts[dash + 1];
-                }
-            }
-        }
-        catch (IOException) { return false; }
-        return bestType == "bpf";
-    }
 }

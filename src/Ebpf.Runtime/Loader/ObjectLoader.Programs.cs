@@ -17,19 +17,21 @@ internal sealed unsafe partial class ObjectLoader
     {
         foreach (var p in _obj.Programs)
         {
+            var outcome = Report[p];
             if (!p.Autoload || p.Spec == null)
             {
+                outcome.Status = BpfProgramLoadStatus.Skipped;
                 _log.LogDebug("prog '{Program}': not loaded (autoload off)", p.Name);
                 continue;
             }
             try
             {
                 LoadProgram(p, p.Spec);
+                outcome.Status = BpfProgramLoadStatus.Loaded;
+                (outcome.Id, outcome.InstructionCount, outcome.VerifierLog) = (p.Id, p.InstructionCount, p.VerifierLog);
             }
-            catch (BpfException e)
+            catch (BpfException e) when (ProgramFailed(p, e))
             {
-                e.About(programName: p.Name);
-                throw;
             }
         }
     }
@@ -37,9 +39,17 @@ internal sealed unsafe partial class ObjectLoader
     private void LoadProgram(BpfProgram p, ProgramSpec spec)
     {
         if (p.Type == BpfProgramType.Unspec)
-            throw new BpfException($"prog '{p.Name}': SEC(\"{p.SectionName}\") is not a section name libbpf knows, so the program type is unknown; " +
+            throw ProgramError(p, $"SEC(\"{p.SectionName}\") is not a section name libbpf knows, so the program type is unknown; " +
                 "use a standard section name (e.g. \"tp/<category>/<name>\", \"kprobe/<func>\", \"xdp\") or set BpfProgram.Type before Load()");
         var linked = ProgramLinker.Link(_spec, spec, f => _relocated.TryGetValue(f, out var r) ? r : f.Instructions);
+        // Continuing on failure: a function of this program whose CO-RE relocation failed fails it.
+        foreach (var lf in linked.Layout)
+        {
+            if (_failedFunctions.TryGetValue(lf.Function, out var failed))
+                throw ReferenceEquals(lf.Function, spec.Function) && failed.ProgramName == p.Name
+                    ? failed
+                    : ForProgram(p, ReferenceEquals(lf.Function, spec.Function) ? string.Empty : $"subprogram '{lf.Function.Name}': ", failed);
+        }
         var insns = linked.Instructions;
         var coreResults = new List<CoreRelocationResult>();
         foreach (var lf in linked.Layout)
@@ -194,13 +204,16 @@ internal sealed unsafe partial class ObjectLoader
             {
                 var failed = FindPoisonedRelocation(linked, insn);
                 if (failed != null)
-                    return new BpfCoreRelocationException(p.Name, BpfCoreAccess.From(failed), $"prog '{p.Name}': the verifier reached instruction #{insn}, whose {DescribeFailedRelocation(failed)}",
-                        VerifierRefusal(p, errno, log));
+                {
+                    string reason = $"the verifier reached instruction #{insn}, whose {DescribeFailedRelocation(failed)}";
+                    return new BpfCoreRelocationException(p.Name, BpfCoreAccess.From(failed), $"prog '{p.Name}': {reason}", VerifierRefusal(p, errno, log))
+                        .WithReason(reason);
+                }
             }
             else if (imm >= BpfOpCodes.PoisonKfuncCallBase && imm < BpfOpCodes.PoisonKfuncCallBase + _spec.Externs.Count)
             {
                 var ext = _spec.Externs[(int)(imm - BpfOpCodes.PoisonKfuncCallBase)];
-                return new BpfException($"prog '{p.Name}': the verifier reached a call of kfunc '{ext.Name}' (instruction #{insn}), which this kernel does not have (it is declared __weak); guard the call with bpf_ksym_exists()");
+                return ProgramError(p, $"the verifier reached a call of kfunc '{ext.Name}' (instruction #{insn}), which this kernel does not have (it is declared __weak); guard the call with bpf_ksym_exists()");
             }
         }
         if (MissingKernelFeature(p, linked, errno) is { } missing)
@@ -218,9 +231,18 @@ internal sealed unsafe partial class ObjectLoader
         return VerifierRefusal(p, errno, log);
     }
 
-    private static BpfVerifierException VerifierRefusal(BpfProgram p, int errno, string log) =>
-        new BpfVerifierException(p.Name, errno, log,
-            $"prog '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\")): the verifier rejected it ({Errno.Name(errno)}): {LastLogLine(log)}. The full verifier log is in VerifierLog ({log.Length} characters).");
+    private static BpfVerifierException VerifierRefusal(BpfProgram p, int errno, string log)
+    {
+        string last = LastLogLine(log);
+        var e = new BpfVerifierException(p.Name, errno, log,
+            $"prog '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\")): the verifier rejected it ({Errno.Name(errno)}): {last}. The full verifier log is in VerifierLog ({log.Length} characters).");
+        e.WithReason($"{last} ({Errno.Name(errno)})");
+        return e;
+    }
+
+    /// <summary>A program's failure: the message names the program, <see cref="BpfException.Reason"/> is the rest.</summary>
+    private BpfException ProgramError(BpfProgram p, string reason, Exception? inner = null) =>
+        new BpfException($"prog '{p.Name}': {reason}", inner).About(objectName: _spec.Name, programName: p.Name).WithReason(reason);
 
     /// <summary>
     /// A kernel feature the program needs and this kernel lacks, named with the first Linux release that has it:
@@ -312,6 +334,8 @@ internal sealed unsafe partial class ObjectLoader
                 {
                     var ext = _spec.Externs[r.ExternIndex];
                     var val = _externs[r.ExternIndex];
+                    if (_externErrors[r.ExternIndex] is { } externError)
+                        throw ForProgram(p, $"extern '{ext.Name}' cannot be resolved: ", externError);
                     if (ext.Kind == ExternKind.Kconfig)
                     {
                         var kmap = _obj.GetDataSection(".kconfig").Map;
@@ -336,6 +360,8 @@ internal sealed unsafe partial class ObjectLoader
                 case InstructionReferenceKind.KfuncCall:
                 {
                     var val = _externs[r.ExternIndex];
+                    if (_externErrors[r.ExternIndex] is { } kfuncError)
+                        throw ForProgram(p, $"kfunc '{_spec.Externs[r.ExternIndex].Name}' cannot be resolved: ", kfuncError);
                     if (val.IsSet)
                     {
                         insns[i].Src = BpfOpCodes.PseudoKfuncCall;
@@ -353,10 +379,15 @@ internal sealed unsafe partial class ObjectLoader
         }
     }
 
-    private static int MapFdFor(BpfProgram p, BpfMap map)
+    private int MapFdFor(BpfProgram p, BpfMap map)
     {
         if (!map.IsLoaded)
-            throw new BpfException($"prog '{p.Name}' uses map '{map.Name}', which was not created (AutoCreate is off and no handle was given with ReuseHandle)");
+        {
+            if (Report[map].Error is { } mapError)
+                throw ForProgram(p, $"it uses map '{map.Name}', which failed: ", mapError);
+            throw ProgramError(p, $"it uses map '{map.Name}', which was not created (AutoCreate is off and no handle was given with ReuseHandle)")
+                .About(mapName: map.Name);
+        }
         return map.Fd;
     }
 
@@ -365,7 +396,7 @@ internal sealed unsafe partial class ObjectLoader
     {
         string? target = p.AttachTarget;
         if (string.IsNullOrEmpty(target))
-            throw new BpfException($"prog '{p.Name}': SEC(\"{p.SectionName}\") names no attach target; set BpfProgram.AttachTarget before Load()");
+            throw ProgramError(p, $"SEC(\"{p.SectionName}\") names no attach target; set BpfProgram.AttachTarget before Load()");
         string? module = null;
         int colon = target!.IndexOf(':');
         if (colon > 0)
@@ -403,7 +434,8 @@ internal sealed unsafe partial class ObjectLoader
         }
         catch (BpfEnvironmentException e)
         {
-            throw new BpfEnvironmentException($"prog '{p.Name}' ({p.SectionName}) is attached by BTF id and needs the kernel's BTF: {e.Message}", e);
+            string reason = $"it is attached by BTF id (SEC(\"{p.SectionName}\")) and needs the kernel's BTF: {e.Message}";
+            throw new BpfEnvironmentException($"prog '{p.Name}': {reason}", e).WithReason(reason);
         }
         if (module == null)
         {
@@ -421,11 +453,11 @@ internal sealed unsafe partial class ObjectLoader
                 {
                     _btfObjects ??= new KernelBtfObjects(_sys);
                     var h = _btfObjects.FindModule(m.Name)
-                        ?? throw new BpfException($"prog '{p.Name}': attach target '{target}' is in module '{m.Name}', whose BTF object cannot be opened");
+                        ?? throw ProgramError(p, $"attach target '{target}' is in module '{m.Name}', whose BTF object cannot be opened");
                     return ((uint)id, h);
                 }
             }
         }
-        throw new BpfException($"prog '{p.Name}': attach target '{target}' ({kind.ToLowerName()} '{name}') was not found in the kernel's BTF{(module != null ? $" of module '{module}'" : " or module BTFs")}; check the name in SEC(\"{p.SectionName}\") and that the function exists and is traceable on {KernelInfo.Release}");
+        throw ProgramError(p, $"attach target '{target}' ({kind.ToLowerName()} '{name}') was not found in the kernel's BTF{(module != null ? $" of module '{module}'" : " or module BTFs")}; check the name in SEC(\"{p.SectionName}\") and that the function exists and is traceable on {KernelInfo.Release}");
     }
 }

@@ -44,7 +44,14 @@ internal sealed unsafe partial class ObjectLoader
         {
             if (!ops.Map.AutoCreate || ops.Map.IsLoaded)
                 continue;
-            PrepareStructOps(ops);
+            try
+            {
+                PrepareStructOps(ops);
+            }
+            catch (BpfException e) when (MapFailed(ops.Map, e))
+            {
+                // Continuing on failure: the map is not created; its programs fail for want of it.
+            }
         }
         AdjustStructOpsAutoload();
     }

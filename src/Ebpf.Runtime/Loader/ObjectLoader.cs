@@ -16,8 +16,10 @@ namespace Ebpf.Loader;
 /// <summary>
 /// Turns an opened <see cref="BpfObject"/> into kernel objects, in libbpf's order: CO-RE relocation, externs,
 /// BTF, maps (with pinning, initial data, freezing, inner maps), programs (subprograms appended, references
-/// filled in, verifier log on failure), prog-array slots, data-section mappings. Anything created is closed if a
-/// later step fails.
+/// filled in, verifier log on failure), prog-array slots, data-section mappings. Each map and program gets an
+/// outcome in the <see cref="BpfLoadReport"/>. Stopping at the first failure, anything created is closed; continuing
+/// on failure, a failed map is closed and reported with the programs that need it, a failed CO-RE relocation or
+/// extern fails the programs that use it, and the rest loads.
 /// </summary>
 internal sealed unsafe partial class ObjectLoader
 {
@@ -38,6 +40,12 @@ internal sealed unsafe partial class ObjectLoader
     private readonly List<BpfHandle> _transient = new List<BpfHandle>();
     private readonly List<int> _fdArray = new List<int> { 0 };
     private KernelBtfObjects? _btfObjects;
+    private readonly bool _continue;
+    private BpfException? _targetsError;
+    /// <summary>Continuing on failure: functions whose CO-RE relocation failed, and the failure (programs calling them fail with it).</summary>
+    private readonly Dictionary<FunctionSpec, BpfException> _failedFunctions = new Dictionary<FunctionSpec, BpfException>();
+    /// <summary>Continuing on failure: externs that could not be resolved (programs using them fail with it).</summary>
+    private readonly BpfException?[] _externErrors;
 
     /// <summary>What an extern resolved to.</summary>
     private struct ExternValue
@@ -49,7 +57,7 @@ internal sealed unsafe partial class ObjectLoader
         public int FdArrayIndex;  // kfunc in a module: index in fd_array (0 = vmlinux)
     }
 
-    public ObjectLoader(BpfObject obj)
+    public ObjectLoader(BpfObject obj, BpfLoadMode mode)
     {
         _obj = obj;
         _spec = obj.Spec;
@@ -57,14 +65,25 @@ internal sealed unsafe partial class ObjectLoader
         _log = obj.Logger;
         _options = obj.Options;
         _externs = new ExternValue[_spec.Externs.Count];
+        _externErrors = new BpfException?[_spec.Externs.Count];
+        _continue = mode == BpfLoadMode.ContinueOnFailure;
+        Report = new BpfLoadReport(obj, mode);
     }
 
+    /// <summary>Outcomes so far (complete once <see cref="Load"/> returns or throws).</summary>
+    public BpfLoadReport Report { get; }
+
+    /// <summary>
+    /// Loads the object. Stopping at the first failure, throws it (after closing everything); continuing on failure,
+    /// returns normally unless something no map or program explains fails (then <see cref="BpfLoadReport.Error"/>
+    /// says what, and nothing stays loaded). Exceptions other than <see cref="BpfException"/> (bugs, misuse) propagate in both modes.
+    /// </summary>
     public void Load()
     {
-        if (!_spec.Elf.IsLittleEndian && BitConverter.IsLittleEndian)
-            throw new BpfException($"object '{_spec.Name}' is big-endian (clang -target bpfeb) but this kernel is little-endian: build it with -target bpf or bpfel");
         try
         {
+            if (!_spec.Elf.IsLittleEndian && BitConverter.IsLittleEndian)
+                throw new BpfException($"object '{_spec.Name}' is big-endian (clang -target bpfeb) but this kernel is little-endian: build it with -target bpf or bpfel");
             _features = KernelFeatures.For(_sys);
             _features.Logger ??= _log;
             _features.EnsureMemlock();
@@ -81,8 +100,11 @@ internal sealed unsafe partial class ObjectLoader
         }
         catch (Exception e)
         {
-            (e as BpfException)?.About(objectName: _spec.Name);
+            if (e is BpfException be)
+                Report.Error ??= be.About(objectName: _spec.Name);
             _obj.ReleaseKernelObjects();
+            if (_continue && e is BpfException)
+                return;
             throw;
         }
         finally
@@ -93,20 +115,61 @@ internal sealed unsafe partial class ObjectLoader
         }
     }
 
-    private static bool Is(BpfProgram p) => p.Autoload;
+    /// <summary>
+    /// Records a map's failure (exception filter: runs before unwinding). True when the load goes on without the map
+    /// (the caller closes it); false when the failure stops the load.
+    /// </summary>
+    private bool MapFailed(BpfMap map, BpfException e)
+    {
+        Report[map].Fail(e.About(objectName: _spec.Name, mapName: map.Name));
+        return _continue;
+    }
+
+    /// <summary>Records a program's failure; true when the load goes on without it.</summary>
+    private bool ProgramFailed(BpfProgram p, BpfException e)
+    {
+        Report[p].Fail(e.About(objectName: _spec.Name, programName: p.Name));
+        return _continue;
+    }
+
+    /// <summary>Closes what was made of a map that failed (its data-section mapping, its descriptor).</summary>
+    private void CloseFailedMap(BpfMap map)
+    {
+        foreach (var s in _obj.DataSections)
+            if (ReferenceEquals(s.Map, map)) s.ReleaseMapping();
+        map.Dispose();
+    }
+
+    /// <summary>
+    /// A failure that belongs to something a program needs (a subprogram's relocation, an extern, a map), as the
+    /// failure of that program: the same kind of error, naming the program, with the original inside.
+    /// </summary>
+    private BpfException ForProgram(BpfProgram p, string what, BpfException e)
+    {
+        string reason = what + e.Reason;
+        string message = $"prog '{p.Name}': {reason}";
+        BpfException x = e switch
+        {
+            BpfCoreRelocationException c => new BpfCoreRelocationException(p.Name, c.CoreAccess, message, c),
+            BpfEnvironmentException => new BpfEnvironmentException(message, e),
+            _ => new BpfException(message, e),
+        };
+        return x.About(objectName: _spec.Name, programName: p.Name, mapName: e.MapName).WithReason(reason);
+    }
 
     // ================================================================== CO-RE
 
     private CoreTargets Targets()
     {
         if (_targets != null) return _targets;
+        if (_targetsError != null) throw _targetsError;
         try
         {
             _targets = KernelBtf.Targets(_options, _obj.EmbeddedBtfAssembly, _log);
         }
         catch (BpfEnvironmentException e)
         {
-            throw new BpfEnvironmentException($"object '{_spec.Name}' needs the kernel's BTF: {e.Message}", e);
+            throw _targetsError = new BpfEnvironmentException($"object '{_spec.Name}' needs the kernel's BTF: {e.Message}", e);
         }
         return _targets;
     }
@@ -133,42 +196,69 @@ internal sealed unsafe partial class ObjectLoader
                 var f = _spec.FindFunction(elfSec.Index, rec.InstructionIndex);
                 if (f == null) continue; // eliminated weak subprogram, as libbpf skips it
                 if (programs.TryGetValue(f, out var prog) && !prog.Autoload) continue;
+                if (_failedFunctions.ContainsKey(f)) continue;
                 if (!_relocated.TryGetValue(f, out var insns))
                     _relocated[f] = insns = (BpfInstruction[])f.Instructions.Clone();
-                _coreCache ??= new CoreCandidateCache(Targets());
                 one[0] = new CoreRelocationRecord(n, rec);
-                IReadOnlyList<CoreRelocationResult> r;
                 try
                 {
-                    r = CoreRelocator.Apply(insns, f.SectionInstruction, f.SectionName, f.Name, one, _spec.Btf, _coreCache);
+                    _coreCache ??= new CoreCandidateCache(Targets());
+                    IReadOnlyList<CoreRelocationResult> r;
+                    try
+                    {
+                        r = CoreRelocator.Apply(insns, f.SectionInstruction, f.SectionName, f.Name, one, _spec.Btf, _coreCache);
+                    }
+                    catch (BpfCoreRelocationException e)
+                    {
+                        string reason = $"CO-RE relocation against {_coreCache.Targets.Label} failed: {e.Message}";
+                        throw new BpfCoreRelocationException(f.Name, null, $"prog '{f.Name}': {reason}", e).WithReason(reason);
+                    }
+                    if (!results.TryGetValue(f, out var list))
+                        results[f] = list = new List<CoreRelocationResult>();
+                    list.AddRange(r);
+                    foreach (var res in r)
+                        ReportRelocation(f, res);
                 }
-                catch (BpfCoreRelocationException e)
+                catch (BpfException e) when (FunctionFailed(f, prog, e))
                 {
-                    throw new BpfCoreRelocationException(f.Name, null, $"prog '{f.Name}': CO-RE relocation against {_coreCache.Targets.Label} failed: {e.Message}", e);
                 }
-                if (!results.TryGetValue(f, out var list))
-                    results[f] = list = new List<CoreRelocationResult>();
-                list.AddRange(r);
-                foreach (var res in r)
-                    Report(f, res);
             }
         }
         foreach (var kv in results)
             _coreResults[kv.Key] = kv.Value;
     }
 
-    private void Report(FunctionSpec f, CoreRelocationResult r)
+    /// <summary>
+    /// Records a function whose CO-RE relocation failed. Stopping at the first failure, the program it is the entry
+    /// of fails with it, and the load stops (false); continuing, every program that calls it fails with it when it
+    /// is loaded (true).
+    /// </summary>
+    private bool FunctionFailed(FunctionSpec f, BpfProgram? entryOf, BpfException e)
+    {
+        if (_continue)
+        {
+            _failedFunctions[f] = e;
+            return true;
+        }
+        if (entryOf != null)
+            Report[entryOf].Fail(e.ProgramName == entryOf.Name ? e : ForProgram(entryOf, string.Empty, e));
+        return false;
+    }
+
+    private void ReportRelocation(FunctionSpec f, CoreRelocationResult r)
     {
         string target = _coreCache?.Targets.Label ?? "the kernel";
         if (r.IsFatal)
-            throw new BpfCoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidRecord, r.Errno ?? BpfCoreRelocationException.EINVAL,
-                $"prog '{f.Name}': CO-RE relocation #{r.RecordIndex} ({r.Kind.ToShortName()} {r.LocalTypeName} {r.FieldPath ?? r.AccessString}) against {target} failed: {r.Error}")
-                .About(programName: f.Name, coreAccess: BpfCoreAccess.From(r));
+        {
+            string reason = $"CO-RE relocation #{r.RecordIndex} ({r.Kind.ToShortName()} {r.LocalTypeName} {r.FieldPath ?? r.AccessString}) against {target} failed: {r.Error}";
+            throw new BpfCoreRelocationException(r.ErrorKind ?? CoreErrorKind.InvalidRecord, r.Errno ?? BpfCoreRelocationException.EINVAL, $"prog '{f.Name}': {reason}")
+                .About(programName: f.Name, coreAccess: BpfCoreAccess.From(r)).WithReason(reason);
+        }
         if (r.Poisoned)
         {
             _log.LogDebug("prog '{Program}': relo #{Relo}: {Kind} {Type} {Spec}: POISONED: {Error}", f.Name, r.RecordIndex, r.Kind.ToShortName(), r.LocalTypeName, r.FieldPath ?? r.AccessString, r.Error);
             if (_options.StrictCoreRelocations)
-                throw new BpfCoreRelocationException(f.Name, BpfCoreAccess.From(r), $"prog '{f.Name}': {DescribeFailedRelocation(r)}");
+                throw new BpfCoreRelocationException(f.Name, BpfCoreAccess.From(r), $"prog '{f.Name}': {DescribeFailedRelocation(r)}").WithReason(DescribeFailedRelocation(r));
         }
         else
         {
@@ -215,64 +305,72 @@ internal sealed unsafe partial class ObjectLoader
 
         for (int i = 0; i < _spec.Externs.Count; i++)
         {
-            var e = _spec.Externs[i];
-            if (e.Kind == ExternKind.Kconfig)
+            try
             {
-                string? value = null;
-                if (e.Name.StartsWith("LINUX_", StringComparison.Ordinal))
+                var e = _spec.Externs[i];
+                if (e.Kind == ExternKind.Kconfig)
                 {
-                    value = e.Name switch
+                    string? value = null;
+                    if (e.Name.StartsWith("LINUX_", StringComparison.Ordinal))
                     {
-                        "LINUX_KERNEL_VERSION" => KernelInfo.VersionCode.ToString(CultureInfo.InvariantCulture),
-                        "LINUX_HAS_BPF_COOKIE" => _features.BpfCookie ? "y" : "n",
-                        "LINUX_HAS_SYSCALL_WRAPPER" => HasSyscallWrapper() ? "y" : "n",
-                        // An unknown virtual extern reads as 0 when it is __weak, as libbpf does (a newer libbpf's
-                        // LINUX_ name on an older loader); a strong one is an error.
-                        _ => e.IsWeak ? null : throw new BpfException($"extern (kcfg) '{e.Name}': unknown LINUX_ extern (known: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER); declare it __weak to read it as 0"),
-                    };
+                        value = e.Name switch
+                        {
+                            "LINUX_KERNEL_VERSION" => KernelInfo.VersionCode.ToString(CultureInfo.InvariantCulture),
+                            "LINUX_HAS_BPF_COOKIE" => _features.BpfCookie ? "y" : "n",
+                            "LINUX_HAS_SYSCALL_WRAPPER" => HasSyscallWrapper() ? "y" : "n",
+                            // An unknown virtual extern reads as 0 when it is __weak, as libbpf does (a newer libbpf's
+                            // LINUX_ name on an older loader); a strong one is an error.
+                            _ => e.IsWeak ? null : throw new BpfException($"extern (kcfg) '{e.Name}': unknown LINUX_ extern (known: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER); declare it __weak to read it as 0"),
+                        };
+                    }
+                    else if (_options.KernelConfigOverrides != null && _options.KernelConfigOverrides.TryGetValue(e.Name, out var ov))
+                    {
+                        value = ov;
+                    }
+                    else
+                    {
+                        var config = Config();
+                        if (config != null && config.TryGet(e.Name, out var cv))
+                            value = cv;
+                        else if (!e.IsWeak)
+                            throw new BpfException(config == null
+                                ? $"extern (kcfg) '{e.Name}': the kernel configuration is not available (no {(_options.KernelConfigPath ?? "/proc/config.gz or /boot/config-" + KernelInfo.Release)}); give it with BpfObjectOptions.KernelConfigPath or KernelConfigOverrides, or declare the extern __weak"
+                                : $"extern (kcfg) '{e.Name}' is not set in the kernel configuration ({config.Source}); declare it __weak to accept a default of 0");
+                    }
+                    if (value != null)
+                    {
+                        WriteKconfig(e, value, kconfig!);
+                        _externs[i].IsSet = true;
+                    }
+                    _log.LogDebug("extern (kcfg) '{Name}' = {Value}", e.Name, value ?? "(unset, 0)");
                 }
-                else if (_options.KernelConfigOverrides != null && _options.KernelConfigOverrides.TryGetValue(e.Name, out var ov))
+                else if (!e.IsFunction && e.KsymTypeId == 0)
                 {
-                    value = ov;
+                    if (kallsyms != null && kallsyms.TryGetValue(e.Name, out ulong addr))
+                    {
+                        _externs[i].IsSet = true;
+                        _externs[i].Address = addr;
+                    }
+                    else if (!e.IsWeak)
+                    {
+                        var config = Config();
+                        // Without CONFIG_KALLSYMS_ALL, /proc/kallsyms lists functions only: a data symbol is never there.
+                        if (config != null && !(config.TryGet("CONFIG_KALLSYMS_ALL", out var all) && all == "y"))
+                            throw BpfNotSupportedException.Configuration("data symbols in /proc/kallsyms",
+                                $"extern (ksym) '{e.Name}': not found in /proc/kallsyms, which lists no data symbols on this kernel ({KernelInfo.Release}): it is built without CONFIG_KALLSYMS_ALL ({config.Source}); declare the extern __weak if it is optional");
+                        throw new BpfException($"extern (ksym) '{e.Name}': not found in /proc/kallsyms; declare it __weak if it is optional");
+                    }
+                    _log.LogDebug("extern (ksym) '{Name}': address 0x{Addr:x}", e.Name, _externs[i].Address);
                 }
                 else
                 {
-                    var config = Config();
-                    if (config != null && config.TryGet(e.Name, out var cv))
-                        value = cv;
-                    else if (!e.IsWeak)
-                        throw new BpfException(config == null
-                            ? $"extern (kcfg) '{e.Name}': the kernel configuration is not available (no {(_options.KernelConfigPath ?? "/proc/config.gz or /boot/config-" + KernelInfo.Release)}); give it with BpfObjectOptions.KernelConfigPath or KernelConfigOverrides, or declare the extern __weak"
-                            : $"extern (kcfg) '{e.Name}' is not set in the kernel configuration ({config.Source}); declare it __weak to accept a default of 0");
+                    ResolveBtfKsym(i, e);
                 }
-                if (value != null)
-                {
-                    WriteKconfig(e, value, kconfig!);
-                    _externs[i].IsSet = true;
-                }
-                _log.LogDebug("extern (kcfg) '{Name}' = {Value}", e.Name, value ?? "(unset, 0)");
             }
-            else if (!e.IsFunction && e.KsymTypeId == 0)
+            catch (BpfException ex) when (_continue)
             {
-                if (kallsyms != null && kallsyms.TryGetValue(e.Name, out ulong addr))
-                {
-                    _externs[i].IsSet = true;
-                    _externs[i].Address = addr;
-                }
-                else if (!e.IsWeak)
-                {
-                    var config = Config();
-                    // Without CONFIG_KALLSYMS_ALL, /proc/kallsyms lists functions only: a data symbol is never there.
-                    if (config != null && !(config.TryGet("CONFIG_KALLSYMS_ALL", out var all) && all == "y"))
-                        throw BpfNotSupportedException.Configuration("data symbols in /proc/kallsyms",
-                            $"extern (ksym) '{e.Name}': not found in /proc/kallsyms, which lists no data symbols on this kernel ({KernelInfo.Release}): it is built without CONFIG_KALLSYMS_ALL ({config.Source}); declare the extern __weak if it is optional");
-                    throw new BpfException($"extern (ksym) '{e.Name}': not found in /proc/kallsyms; declare it __weak if it is optional");
-                }
-                _log.LogDebug("extern (ksym) '{Name}': address 0x{Addr:x}", e.Name, _externs[i].Address);
-            }
-            else
-            {
-                ResolveBtfKsym(i, e);
+                // Continuing on failure: the programs that use this extern fail with it (FillReferences).
+                _externErrors[i] = ex.About(objectName: _spec.Name);
             }
         }
     }

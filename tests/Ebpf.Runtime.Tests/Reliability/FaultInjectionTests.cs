@@ -140,6 +140,100 @@ public class FaultInjectionTests
         Assert.True(left == null || left.Count == 0, $"after the runs, the kernel still has: {string.Join(", ", left ?? new List<string>())}");
     }
 
+    /// <summary>
+    /// Continuing on failure (<see cref="BpfLoadMode.ContinueOnFailure"/>), each system call failing in turn with each
+    /// errno: the load itself never throws; its report agrees with the object (a map or program reported made is
+    /// open, one reported failed is not and carries a typed error naming it); what loaded attaches; and after
+    /// Dispose every descriptor is closed and the kernel keeps nothing.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Objects))]
+    public void ContinuingOnFailureEveryFailingSyscallIsReportedAndLeavesNothingBehind(string name)
+    {
+        TestEnvironment.RequireRoot();
+        TestEnvironment.RequireTracefs();
+        var fake = new FaultInjectingSyscalls();
+        using var seam = Syscalls.Override(fake);
+        Assert.Null(TryContinuing(name, out _));
+        fake.Reset();
+        Assert.Null(TryContinuing(name, out var clean));
+        Assert.True(clean!.Succeeded, clean.ToString());
+        var calls = fake.Calls;
+
+        var problems = new List<string>();
+        var statuses = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < calls.Count; k++)
+        {
+            foreach (int errno in Errnos)
+            {
+                fake.Reset(k, errno);
+                string? problem = TryContinuing(name, out var report);
+                string where = $"call #{k} {fake.FailedCall ?? calls[k]} failing with {Errno.Name(errno)}";
+                if (problem != null)
+                    problems.Add($"{where}: {problem}");
+                if (fake.OpenDescriptors.Count != 0)
+                {
+                    problems.Add($"{where}: descriptors left open: {string.Join(", ", fake.OpenDescriptors.Select(kv => $"{kv.Key} ({kv.Value})"))}");
+                    foreach (var fd in fake.OpenDescriptors.Keys) fake.Close(fd);
+                }
+                string key = report == null ? "no report" : report.Error != null ? "object failed" : report.Succeeded ? "all loaded" : "partly loaded";
+                statuses[key] = statuses.TryGetValue(key, out int n) ? n + 1 : 1;
+            }
+        }
+        Log($"{name} (continuing on failure): {calls.Count} calls x {Errnos.Length} errnos = {calls.Count * Errnos.Length} runs; " +
+            string.Join(", ", statuses.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}")));
+        Assert.True(problems.Count == 0, $"{name}: {problems.Count} problems:\n" + string.Join("\n", problems.Take(40)));
+        AssertNothingLeftInTheKernel(fake);
+    }
+
+    /// <summary>Opens, loads continuing on failure, checks the report against the object, attaches, detaches, disposes; null when all is as it should be.</summary>
+    private static string? TryContinuing(string name, out BpfLoadReport? report)
+    {
+        report = null;
+        try
+        {
+            using var obj = BpfObject.Open(TestEnvironment.Bpf(name));
+            report = obj.Load(BpfLoadMode.ContinueOnFailure);
+            if (report.Error != null)
+            {
+                if (obj.IsLoaded) return "the whole object failed but it says it is loaded";
+                if (report.Error.ObjectName != name) return $"the object's error does not name the object: {report.Error.Message}";
+            }
+            foreach (var m in report.Maps)
+            {
+                bool made = m.Status is BpfMapLoadStatus.Created or BpfMapLoadStatus.Pinned or BpfMapLoadStatus.Reused;
+                if (made != m.Map.IsLoaded && report.Error == null)
+                    return $"map '{m.Name}' is reported {m.Status} but IsLoaded is {m.Map.IsLoaded}";
+                if (m.Status == BpfMapLoadStatus.Failed && (m.Error == null || m.Error.MapName != m.Name))
+                    return $"map '{m.Name}' failed without an error naming it: {m.Error?.Message}";
+            }
+            foreach (var p in report.Programs)
+            {
+                if ((p.Status == BpfProgramLoadStatus.Loaded) != p.Program.IsLoaded && report.Error == null)
+                    return $"program '{p.Name}' is reported {p.Status} but IsLoaded is {p.Program.IsLoaded}";
+                if (p.Status == BpfProgramLoadStatus.Failed && (p.Error == null || p.Error.ProgramName != p.Name))
+                    return $"program '{p.Name}' failed without an error naming it: {p.Error?.Message}";
+            }
+            if (obj.IsLoaded)
+            {
+                try
+                {
+                    obj.Attach();
+                    obj.Detach();
+                }
+                catch (BpfException e)
+                {
+                    if (string.IsNullOrWhiteSpace(e.Message)) return "an attach error without a message";
+                }
+            }
+            return null;
+        }
+        catch (Exception e)
+        {
+            return $"{e.GetType().Name} escaped: {e}";
+        }
+    }
+
     /// <summary>To the test output, and to the file EBPF_RELIABILITY_LOG names (for recording the matrix).</summary>
     private static void Log(string line)
     {
