@@ -107,9 +107,7 @@ public class LoadReportTests
             Assert.True(good.Program.IsLoaded);
             Assert.Equal(BpfMapLoadStatus.Created, report.GetMap("table").Status);
             // The loaded program runs: idx 3 is in bounds, so it counts and returns the new value.
-            var ctx = new byte[4];
-            ctx[0] = 3;
-            Assert.Equal(1, (int)good.Program.TestRun(context: ctx).ReturnValue);
+            Assert.Equal(1u, good.Program.RunOnce(3).ReturnValue);
         }
         Assert.Equal(before, TestEnvironment.OpenFdCount());
     }
@@ -124,7 +122,7 @@ public class LoadReportTests
         using (var obj = BpfObject.Open(TestEnvironment.Bpf("maps"), new BpfObjectOptions { PinRoot = pins.Path }))
         {
             obj.GetMap("lpm_map").MaxEntries = 0; // the kernel refuses an LPM trie without entries (EINVAL)
-            obj.GetMap("bloom_map").AutoCreate = false;
+            obj.GetMap("perf_map").AutoCreate = false;
             var report = obj.Load(BpfLoadMode.ContinueOnFailure);
             Assert.True(obj.IsLoaded);
 
@@ -136,7 +134,7 @@ public class LoadReportTests
             Assert.Equal("lpm_map", mapError.MapName);
             Assert.Equal("maps", mapError.ObjectName);
             Assert.False(lpm.Map.IsLoaded);
-            Assert.Equal(BpfMapLoadStatus.Skipped, report.GetMap("bloom_map").Status);
+            Assert.Equal(BpfMapLoadStatus.Skipped, report.GetMap("perf_map").Status);
 
             var pinned = report.GetMap("pinned_map");
             Assert.Equal(BpfMapLoadStatus.Pinned, pinned.Status);
@@ -150,10 +148,10 @@ public class LoadReportTests
             Assert.Same(mapError, count.Error.InnerException);
             Assert.Null(count.VerifierLog);
 
-            // The syscall program uses neither: it loads and runs.
+            // The XDP driver uses neither: it loads and runs.
             var fill = report.GetProgram("fill");
             Assert.Equal(BpfProgramLoadStatus.Loaded, fill.Status);
-            fill.Program.TestRun();
+            Assert.Equal(0u, fill.Program.RunOnce().ReturnValue);
 
             // A second object reuses the pinned map.
             using var again = BpfObject.Open(TestEnvironment.Bpf("maps"), new BpfObjectOptions { PinRoot = pins.Path });
