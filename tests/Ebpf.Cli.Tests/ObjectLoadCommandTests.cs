@@ -87,6 +87,9 @@ public class ObjectLoadCommandTests
         var table = root.GetProperty("maps")[0];
         Assert.Equal("table", table.GetProperty("name").GetString());
         Assert.True(table.GetProperty("created").GetBoolean());
+        Assert.Equal("created", table.GetProperty("status").GetString());
+        Assert.True(table.GetProperty("id").GetUInt32() > 0);
+        Assert.Equal(JsonValueKind.Null, table.GetProperty("error").ValueKind);
         var bad = Program(root, "bad_oob");
         Assert.Equal("failed", bad.GetProperty("status").GetString());
         Assert.Equal("EACCES", bad.GetProperty("errno").GetString());
@@ -98,6 +101,7 @@ public class ObjectLoadCommandTests
         Assert.True(good.GetProperty("id").GetUInt32() > 0);
         Assert.True(good.GetProperty("instructions").GetInt32() > 0);
         Assert.Equal(JsonValueKind.Null, good.GetProperty("error").ValueKind);
+        Assert.Equal(JsonValueKind.Null, good.GetProperty("errno").ValueKind);
 
         Assert.True(globals.RootElement.GetProperty("loaded").GetBoolean());
         Assert.All(globals.RootElement.GetProperty("programs").EnumerateArray(), p => Assert.Equal("loaded", p.GetProperty("status").GetString()));
