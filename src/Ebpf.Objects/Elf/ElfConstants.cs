@@ -73,6 +73,23 @@ public static class ElfSectionIndex
     public const ushort XIndex = 0xffff;
 }
 
+/// <summary>ELF file types (e_type).</summary>
+public static class ElfFileType
+{
+    public const ushort Relocatable = 1;
+    public const ushort Executable = 2;
+    public const ushort SharedObject = 3;
+}
+
+/// <summary>Program header (segment) types (p_type) that matter for probing executables.</summary>
+public enum ElfSegmentType : uint
+{
+    Null = 0,
+    Load = 1,
+    Dynamic = 2,
+    Note = 4,
+}
+
 /// <summary>ELF e_machine values this project cares about.</summary>
 public static class ElfMachine
 {

@@ -191,34 +191,16 @@ public sealed class ElfFile
     public static ElfFile Parse(ReadOnlyMemory<byte> memory)
     {
         var d = memory.Span;
-        if (d.Length < 16 || !HasElfMagic(d))
-            throw new ElfFormatException(0, d.Length < 4 ? $"input is {d.Length} bytes, too short for an ELF header" : "not an ELF file (bad magic)");
-        byte cls = d[4];
-        if (cls == 1)
-            throw new ElfFormatException(4, "32-bit ELF (ELFCLASS32) is not supported; BPF objects are ELF64");
-        if (cls != 2)
-            throw new ElfFormatException(4, $"unknown ELF class {cls}");
-        byte enc = d[5];
-        bool le;
-        if (enc == 1) le = true;
-        else if (enc == 2) le = false;
-        else throw new ElfFormatException(5, $"unknown ELF data encoding {enc}");
-        if (d[6] != 1)
-            throw new ElfFormatException(6, $"unsupported ELF version {d[6]}");
-        if (d.Length < HeaderSize)
-            throw new ElfFormatException(0, $"input is {d.Length} bytes, too short for an ELF64 header ({HeaderSize})");
-
+        var h = ReadHeader(d);
+        bool le = h.IsLittleEndian;
         var r = new Reader(d, le);
-        ushort eType = r.U16(16);
-        ushort machine = r.U16(18);
-        ulong shoff = r.U64(40);
-        ulong eflags = r.U32(48);
-        ushort ehsize = r.U16(52);
-        ushort shentsize = r.U16(58);
-        uint shnum = r.U16(60);
-        uint shstrndx = r.U16(62);
-        if (ehsize != 0 && ehsize < HeaderSize)
-            throw new ElfFormatException(52, $"e_ehsize {ehsize} is smaller than an ELF64 header");
+        ushort eType = h.FileType;
+        ushort machine = h.Machine;
+        ulong shoff = h.SectionHeaderOffset;
+        ulong eflags = h.Flags;
+        ushort shentsize = h.SectionHeaderEntrySize;
+        uint shnum = h.SectionCount;
+        uint shstrndx = h.SectionNameTableIndex;
 
         if (shoff == 0)
         {
@@ -253,20 +235,8 @@ public sealed class ElfFile
         for (int i = 0; i < n; i++)
         {
             int o = (int)(shoff + (ulong)i * shentsize);
-            raw[i] = new RawSection
-            {
-                HeaderOffset = o,
-                Name = r.U32(o),
-                Type = r.U32(o + 4),
-                Flags = r.U64(o + 8),
-                Addr = r.U64(o + 16),
-                Offset = r.U64(o + 24),
-                Size = r.U64(o + 32),
-                Link = r.U32(o + 40),
-                Info = r.U32(o + 44),
-                AddrAlign = r.U64(o + 48),
-                EntSize = r.U64(o + 56),
-            };
+            raw[i] = DecodeSectionHeader(d.Slice(o, SectionHeaderSize), le);
+            raw[i].HeaderOffset = o;
             if (raw[i].Type != (uint)ElfSectionType.NoBits && raw[i].Type != (uint)ElfSectionType.Null)
             {
                 if (raw[i].Offset > (ulong)d.Length || raw[i].Size > (ulong)d.Length - raw[i].Offset)
@@ -292,7 +262,7 @@ public sealed class ElfFile
             ReadOnlyMemory<byte> contents = s.Type == (uint)ElfSectionType.NoBits || s.Type == (uint)ElfSectionType.Null
                 ? ReadOnlyMemory<byte>.Empty
                 : memory.Slice((int)s.Offset, (int)s.Size);
-            sections[i] = new ElfSection(i, name, (ElfSectionType)s.Type, s.Flags, s.Addr, s.Offset, s.Size, s.Link, s.Info, s.AddrAlign, s.EntSize, contents);
+            sections[i] = s.ToSection(i, name, contents);
         }
 
         // Symbol table (relocatable objects have exactly one SHT_SYMTAB).
@@ -385,11 +355,65 @@ public sealed class ElfFile
         return symbols;
     }
 
-    private struct RawSection
+    /// <summary>
+    /// Checks the identification bytes and reads the ELF64 file header (the first 64 bytes): shared by this parser
+    /// and the runtime's reader of probed executables, which reads only the tables it needs from a file.
+    /// </summary>
+    /// <exception cref="ElfFormatException">Not an ELF64 file, or a header that cannot be one.</exception>
+    internal static ElfHeader ReadHeader(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 16 || !HasElfMagic(d))
+            throw new ElfFormatException(0, d.Length < 4 ? $"input is {d.Length} bytes, too short for an ELF header" : "not an ELF file (bad magic)");
+        byte cls = d[4];
+        if (cls == 1)
+            throw new ElfFormatException(4, "32-bit ELF (ELFCLASS32) is not supported; BPF objects are ELF64");
+        if (cls != 2)
+            throw new ElfFormatException(4, $"unknown ELF class {cls}");
+        byte enc = d[5];
+        bool le;
+        if (enc == 1) le = true;
+        else if (enc == 2) le = false;
+        else throw new ElfFormatException(5, $"unknown ELF data encoding {enc}");
+        if (d[6] != 1)
+            throw new ElfFormatException(6, $"unsupported ELF version {d[6]}");
+        if (d.Length < HeaderSize)
+            throw new ElfFormatException(0, $"input is {d.Length} bytes, too short for an ELF64 header ({HeaderSize})");
+        var r = new Reader(d, le);
+        ushort ehsize = r.U16(52);
+        if (ehsize != 0 && ehsize < HeaderSize)
+            throw new ElfFormatException(52, $"e_ehsize {ehsize} is smaller than an ELF64 header");
+        return new ElfHeader(le, r.U16(16), r.U16(18), d[7], r.U32(48), r.U64(32), r.U64(40), r.U16(54), r.U16(56), r.U16(58), r.U16(60), r.U16(62));
+    }
+
+    /// <summary>Decodes one ELF64 section header (64 bytes).</summary>
+    internal static RawSection DecodeSectionHeader(ReadOnlySpan<byte> entry, bool littleEndian)
+    {
+        var r = new Reader(entry, littleEndian);
+        return new RawSection
+        {
+            Name = r.U32(0),
+            Type = r.U32(4),
+            Flags = r.U64(8),
+            Addr = r.U64(16),
+            Offset = r.U64(24),
+            Size = r.U64(32),
+            Link = r.U32(40),
+            Info = r.U32(44),
+            AddrAlign = r.U64(48),
+            EntSize = r.U64(56),
+        };
+    }
+
+    /// <summary>A section header as stored (its name still an offset in the section name table).</summary>
+    internal struct RawSection
     {
         public int HeaderOffset;
         public uint Name, Type, Link, Info;
         public ulong Flags, Addr, Offset, Size, AddrAlign, EntSize;
+
+        /// <summary>The section, named, with <paramref name="data"/> as its contents (empty when they are read on demand).</summary>
+        public readonly ElfSection ToSection(int index, string name, ReadOnlyMemory<byte> data) =>
+            new ElfSection(index, name, (ElfSectionType)Type, Flags, Addr, Offset, Size, Link, Info, AddrAlign, EntSize, data);
     }
 
     private readonly ref struct Reader
@@ -415,4 +439,41 @@ public sealed class ElfFile
         public uint U32(int o) => _le ? BinaryPrimitives.ReadUInt32LittleEndian(At(o, 4)) : BinaryPrimitives.ReadUInt32BigEndian(At(o, 4));
         public ulong U64(int o) => _le ? BinaryPrimitives.ReadUInt64LittleEndian(At(o, 8)) : BinaryPrimitives.ReadUInt64BigEndian(At(o, 8));
     }
+}
+
+/// <summary>The ELF64 file header's fields that locate the file's tables (<see cref="ElfFile.ReadHeader"/>).</summary>
+internal readonly struct ElfHeader
+{
+    public ElfHeader(bool littleEndian, ushort fileType, ushort machine, byte osAbi, uint flags, ulong programHeaderOffset, ulong sectionHeaderOffset,
+        ushort programHeaderEntrySize, ushort programHeaderCount, ushort sectionHeaderEntrySize, ushort sectionCount, ushort sectionNameTableIndex)
+    {
+        IsLittleEndian = littleEndian;
+        FileType = fileType;
+        Machine = machine;
+        OsAbi = osAbi;
+        Flags = flags;
+        ProgramHeaderOffset = programHeaderOffset;
+        SectionHeaderOffset = sectionHeaderOffset;
+        ProgramHeaderEntrySize = programHeaderEntrySize;
+        ProgramHeaderCount = programHeaderCount;
+        SectionHeaderEntrySize = sectionHeaderEntrySize;
+        SectionCount = sectionCount;
+        SectionNameTableIndex = sectionNameTableIndex;
+    }
+
+    public bool IsLittleEndian { get; }
+    /// <summary>e_type (<see cref="ElfFileType"/>).</summary>
+    public ushort FileType { get; }
+    public ushort Machine { get; }
+    public byte OsAbi { get; }
+    public uint Flags { get; }
+    public ulong ProgramHeaderOffset { get; }
+    public ulong SectionHeaderOffset { get; }
+    public ushort ProgramHeaderEntrySize { get; }
+    public ushort ProgramHeaderCount { get; }
+    public ushort SectionHeaderEntrySize { get; }
+    /// <summary>e_shnum: 0 with extended numbering (the count is in section 0's sh_size).</summary>
+    public ushort SectionCount { get; }
+    /// <summary>e_shstrndx: <see cref="ElfSectionIndex.XIndex"/> with extended numbering (the index is in section 0's sh_link).</summary>
+    public ushort SectionNameTableIndex { get; }
 }

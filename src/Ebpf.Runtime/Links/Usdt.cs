@@ -370,7 +370,7 @@ public partial class BpfProgram
         try
         {
             argumentSyntax = UsdtArguments.For(elf.Machine, path);
-            executable = elf.FileType == 2; // ET_EXEC: sites run at their link-time addresses
+            executable = elf.FileType == Ebpf.Elf.ElfFileType.Executable; // sites run at their link-time addresses
             notes = Usdt.ReadNotes(elf, provider, name);
             if (notes.Count == 0)
             {

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using Ebpf.Elf;
 using Microsoft.Win32.SafeHandles;
 
 namespace Ebpf;
@@ -10,38 +11,19 @@ namespace Ebpf;
 /// <summary>
 /// The parts of an executable or shared library (ELF64, little-endian) a uprobe needs: program headers for the
 /// virtual-address → file-offset mapping, .symtab and .dynsym (with .gnu.version to tell default versions from
-/// hidden ones), and note sections (USDT). Reads only those parts of the file.
+/// hidden ones), and note sections (USDT). Reads only those parts of the file; the headers are decoded by the
+/// object layer's ELF reader (<see cref="ElfFile.ReadHeader"/>, <see cref="ElfFile.DecodeSectionHeader"/>) and the
+/// sections are its <see cref="ElfSection"/>s, their contents read on demand (<see cref="ReadSection"/>).
 /// </summary>
 internal sealed class ElfBinary
 {
-    private const uint SHT_SYMTAB = 2, SHT_NOTE = 7, SHT_DYNSYM = 11, SHT_GNU_VERSYM = 0x6fffffff;
-    private const uint PT_LOAD = 1;
-    internal const byte STT_FUNC = 2, STT_GNU_IFUNC = 10;
-    internal const byte STB_GLOBAL = 1, STB_WEAK = 2;
-
-    internal readonly struct Section
-    {
-        public Section(string name, uint type, ulong flags, ulong addr, ulong offset, ulong size, uint link, ulong entSize)
-        {
-            Name = name; Type = type; Flags = flags; Address = addr; Offset = offset; Size = size; Link = link; EntrySize = entSize;
-        }
-        public string Name { get; }
-        public uint Type { get; }
-        public ulong Flags { get; }
-        public ulong Address { get; }
-        public ulong Offset { get; }
-        public ulong Size { get; }
-        public uint Link { get; }
-        public ulong EntrySize { get; }
-    }
-
     internal readonly struct Segment
     {
-        public Segment(uint type, uint flags, ulong offset, ulong vaddr, ulong fileSize, ulong memSize)
+        public Segment(ElfSegmentType type, uint flags, ulong offset, ulong vaddr, ulong fileSize, ulong memSize)
         {
             Type = type; Flags = flags; Offset = offset; VirtualAddress = vaddr; FileSize = fileSize; MemorySize = memSize;
         }
-        public uint Type { get; }
+        public ElfSegmentType Type { get; }
         public uint Flags { get; }
         public ulong Offset { get; }
         public ulong VirtualAddress { get; }
@@ -52,14 +34,14 @@ internal sealed class ElfBinary
     /// <summary>A function symbol found by name.</summary>
     internal readonly struct FunctionSymbol
     {
-        public FunctionSymbol(string name, ulong value, ulong size, byte bind, bool hiddenVersion, ulong fileOffset, bool dynamic)
+        public FunctionSymbol(string name, ulong value, ulong size, ElfSymbolBinding bind, bool hiddenVersion, ulong fileOffset, bool dynamic)
         {
             Name = name; Value = value; Size = size; Binding = bind; HiddenVersion = hiddenVersion; FileOffset = fileOffset; Dynamic = dynamic;
         }
         public string Name { get; }
         public ulong Value { get; }
         public ulong Size { get; }
-        public byte Binding { get; }
+        public ElfSymbolBinding Binding { get; }
         public bool HiddenVersion { get; }
         public ulong FileOffset { get; }
         public bool Dynamic { get; }
@@ -68,7 +50,7 @@ internal sealed class ElfBinary
     private readonly SafeFileHandle _file;
     private readonly long _length;
 
-    private ElfBinary(string path, SafeFileHandle file, long length, ushort type, ushort machine, Section[] sections, Segment[] segments)
+    private ElfBinary(string path, SafeFileHandle file, long length, ushort type, ushort machine, ElfSection[] sections, Segment[] segments)
     {
         Path = path;
         _file = file;
@@ -80,10 +62,10 @@ internal sealed class ElfBinary
     }
 
     public string Path { get; }
-    /// <summary>ET_EXEC (2) or ET_DYN (3).</summary>
+    /// <summary><see cref="ElfFileType.Executable"/> or <see cref="ElfFileType.SharedObject"/>.</summary>
     public ushort FileType { get; }
     public ushort Machine { get; }
-    public Section[] Sections { get; }
+    public ElfSection[] Sections { get; }
     public Segment[] Segments { get; }
 
     /// <summary>Opens and parses the headers; the caller uses the result inside a using-free scope (the file handle is closed by <see cref="Close"/>).</summary>
@@ -101,30 +83,29 @@ internal sealed class ElfBinary
         try
         {
             long length = RandomAccess.GetLength(fh);
-            Span<byte> eh = stackalloc byte[64];
-            if (RandomAccess.Read(fh, eh, 0) < 64 || eh[0] != 0x7f || eh[1] != (byte)'E' || eh[2] != (byte)'L' || eh[3] != (byte)'F')
-                throw new BpfException($"'{path}' is not an ELF file, so it cannot be probed");
-            if (eh[4] != 2 || eh[5] != 1)
-                throw new BpfException($"'{path}' is not a 64-bit little-endian ELF file; only those can be probed by this runtime");
-            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(16));
-            ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(18));
-            ulong phoff = BinaryPrimitives.ReadUInt64LittleEndian(eh.Slice(32));
-            ulong shoff = BinaryPrimitives.ReadUInt64LittleEndian(eh.Slice(40));
-            ushort phentsize = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(54));
-            ushort phnum = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(56));
-            ushort shentsize = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(58));
-            ushort shnum = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(60));
-            ushort shstrndx = BinaryPrimitives.ReadUInt16LittleEndian(eh.Slice(62));
+            var eh = new byte[Math.Min(64, length)];
+            RandomAccess.Read(fh, eh, 0);
+            ElfHeader h;
+            try
+            {
+                h = ElfFile.ReadHeader(eh);
+            }
+            catch (ElfFormatException e)
+            {
+                throw new BpfException($"'{path}' cannot be probed: it is not an ELF64 executable or library ({e.Reason})", e);
+            }
+            if (!h.IsLittleEndian)
+                throw new BpfException($"'{path}' is a big-endian ELF file; this runtime probes little-endian binaries only");
 
             var segments = new List<Segment>();
-            if (phoff != 0 && phentsize >= 56 && phnum > 0)
+            if (h.ProgramHeaderOffset != 0 && h.ProgramHeaderEntrySize >= 56 && h.ProgramHeaderCount > 0)
             {
-                var ph = ReadBytes(fh, length, phoff, (ulong)phentsize * phnum, path);
-                for (int i = 0; i < phnum; i++)
+                var ph = ReadBytes(fh, length, h.ProgramHeaderOffset, (ulong)h.ProgramHeaderEntrySize * h.ProgramHeaderCount, path);
+                for (int i = 0; i < h.ProgramHeaderCount; i++)
                 {
-                    var p = ph.AsSpan(i * phentsize);
+                    var p = ph.AsSpan(i * h.ProgramHeaderEntrySize);
                     segments.Add(new Segment(
-                        BinaryPrimitives.ReadUInt32LittleEndian(p),
+                        (ElfSegmentType)BinaryPrimitives.ReadUInt32LittleEndian(p),
                         BinaryPrimitives.ReadUInt32LittleEndian(p.Slice(4)),
                         BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(8)),
                         BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(16)),
@@ -133,39 +114,26 @@ internal sealed class ElfBinary
                 }
             }
 
-            var sections = Array.Empty<Section>();
+            var sections = Array.Empty<ElfSection>();
+            ulong shoff = h.SectionHeaderOffset;
+            int shentsize = h.SectionHeaderEntrySize;
             if (shoff != 0 && shentsize >= 64)
             {
-                uint count = shnum;
+                uint count = h.SectionCount;
+                var first = ElfFile.DecodeSectionHeader(ReadBytes(fh, length, shoff, 64, path), littleEndian: true);
                 if (count == 0)
-                {
-                    var first = ReadBytes(fh, length, shoff, 64, path);
-                    count = (uint)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(first.AsSpan(32)), 65536);
-                }
+                    count = (uint)Math.Min(first.Size, 65536); // extended numbering
                 var sh = ReadBytes(fh, length, shoff, (ulong)shentsize * count, path);
-                uint strndx = shstrndx == 0xffff ? BinaryPrimitives.ReadUInt32LittleEndian(sh.AsSpan(40)) : shstrndx;
-                byte[] names = Array.Empty<byte>();
-                if (strndx < count)
-                {
-                    var s = sh.AsSpan((int)strndx * shentsize);
-                    names = ReadBytes(fh, length, BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(24)), BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(32)), path);
-                }
-                sections = new Section[count];
+                var raw = new ElfFile.RawSection[count];
                 for (int i = 0; i < count; i++)
-                {
-                    var s = sh.AsSpan(i * shentsize);
-                    sections[i] = new Section(
-                        CString(names, BinaryPrimitives.ReadUInt32LittleEndian(s)),
-                        BinaryPrimitives.ReadUInt32LittleEndian(s.Slice(4)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(8)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(16)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(24)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(32)),
-                        BinaryPrimitives.ReadUInt32LittleEndian(s.Slice(40)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(56)));
-                }
+                    raw[i] = ElfFile.DecodeSectionHeader(sh.AsSpan(i * shentsize, 64), littleEndian: true);
+                uint strndx = h.SectionNameTableIndex == ElfSectionIndex.XIndex ? first.Link : h.SectionNameTableIndex;
+                byte[] names = strndx < count ? ReadBytes(fh, length, raw[strndx].Offset, raw[strndx].Size, path) : Array.Empty<byte>();
+                sections = new ElfSection[count];
+                for (int i = 0; i < count; i++)
+                    sections[i] = raw[i].ToSection(i, CString(names, raw[i].Name), ReadOnlyMemory<byte>.Empty);
             }
-            return new ElfBinary(path, fh, length, type, machine, sections, segments.ToArray());
+            return new ElfBinary(path, fh, length, h.FileType, h.Machine, sections, segments.ToArray());
         }
         catch
         {
@@ -191,7 +159,8 @@ internal sealed class ElfBinary
         return b;
     }
 
-    public byte[] ReadSection(in Section s) => s.Type == 8 /* NOBITS */ ? Array.Empty<byte>() : ReadBytes(_file, _length, s.Offset, s.Size, Path);
+    /// <summary>The contents of section <paramref name="s"/>, read from the file.</summary>
+    public byte[] ReadSection(ElfSection s) => s.Type == ElfSectionType.NoBits ? Array.Empty<byte>() : ReadBytes(_file, _length, s.Offset, s.Size, Path);
 
     private static string CString(byte[] table, uint offset)
     {
@@ -206,7 +175,7 @@ internal sealed class ElfBinary
     {
         foreach (var seg in Segments)
         {
-            if (seg.Type == PT_LOAD && vaddr >= seg.VirtualAddress && vaddr < seg.VirtualAddress + Math.Max(seg.MemorySize, seg.FileSize))
+            if (seg.Type == ElfSegmentType.Load && vaddr >= seg.VirtualAddress && vaddr < seg.VirtualAddress + Math.Max(seg.MemorySize, seg.FileSize))
                 return vaddr - seg.VirtualAddress + seg.Offset;
         }
         return null;
@@ -220,7 +189,7 @@ internal sealed class ElfBinary
     public List<FunctionSymbol> FindFunctions(Func<string, bool> match, string? exactName = null)
     {
         var result = new List<FunctionSymbol>();
-        foreach (uint tableType in new[] { SHT_SYMTAB, SHT_DYNSYM })
+        foreach (var tableType in new[] { ElfSectionType.SymTab, ElfSectionType.DynSym })
         {
             for (int i = 0; i < Sections.Length; i++)
             {
@@ -241,11 +210,11 @@ internal sealed class ElfBinary
         var syms = ReadSection(table);
         var strs = ReadSection(Sections[table.Link]);
         ushort[]? versyms = null;
-        if (table.Type == SHT_DYNSYM)
+        if (table.Type == ElfSectionType.DynSym)
         {
             foreach (var vs in Sections)
             {
-                if (vs.Type == SHT_GNU_VERSYM && vs.Link == (uint)tableIndex)
+                if (vs.Type == ElfSectionType.GnuVerSym && vs.Link == (uint)tableIndex)
                 {
                     var raw = ReadSection(vs);
                     versyms = new ushort[raw.Length / 2];
@@ -260,12 +229,12 @@ internal sealed class ElfBinary
         {
             var e = syms.AsSpan(i * entSize, 24);
             byte info = e[4];
-            byte stType = (byte)(info & 0xf);
-            if (stType != STT_FUNC && stType != STT_GNU_IFUNC)
+            var stType = (ElfSymbolType)(info & 0xf);
+            if (stType != ElfSymbolType.Func && stType != ElfSymbolType.GnuIFunc)
                 continue;
             ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(e.Slice(6));
             ulong value = BinaryPrimitives.ReadUInt64LittleEndian(e.Slice(8));
-            if (shndx == 0 || value == 0)
+            if (shndx == ElfSectionIndex.Undefined || value == 0)
                 continue;
             uint nameOff = BinaryPrimitives.ReadUInt32LittleEndian(e);
             if (nameOff >= (uint)strs.Length)
@@ -285,7 +254,7 @@ internal sealed class ElfBinary
             ulong size = BinaryPrimitives.ReadUInt64LittleEndian(e.Slice(16));
             bool hidden = versyms != null && i < versyms.Length && (versyms[i] & 0x8000) != 0;
             ulong? off = null;
-            if (shndx < Sections.Length && shndx < 0xff00)
+            if (shndx < Sections.Length && shndx < ElfSectionIndex.LoReserve)
             {
                 var sec = Sections[shndx];
                 if (value >= sec.Address && value - sec.Address <= sec.Size)
@@ -294,7 +263,7 @@ internal sealed class ElfBinary
             off ??= VirtualAddressToFileOffset(value);
             if (off is not ulong fileOffset)
                 continue;
-            result.Add(new FunctionSymbol(name, value, size, (byte)(info >> 4), hidden, fileOffset, table.Type == SHT_DYNSYM));
+            result.Add(new FunctionSymbol(name, value, size, (ElfSymbolBinding)(info >> 4), hidden, fileOffset, table.Type == ElfSectionType.DynSym));
         }
     }
 
@@ -323,7 +292,7 @@ internal sealed class ElfBinary
             }
             if (b.FileOffset == s.FileOffset)
                 continue;
-            int Rank(FunctionSymbol x) => (x.HiddenVersion ? 0 : 2) + (x.Binding == STB_WEAK ? 0 : 1);
+            int Rank(FunctionSymbol x) => (x.HiddenVersion ? 0 : 2) + (x.Binding == ElfSymbolBinding.Weak ? 0 : 1);
             int rb = Rank(b), rs = Rank(s);
             if (rs > rb) best = s;
             else if (rs == rb)
@@ -337,20 +306,20 @@ internal sealed class ElfBinary
         get
         {
             foreach (var s in Sections)
-                if (s.Type == SHT_SYMTAB || s.Type == SHT_DYNSYM) return true;
+                if (s.Type is ElfSectionType.SymTab or ElfSectionType.DynSym) return true;
             return false;
         }
     }
 
     /// <summary>The contents of every SHT_NOTE section named <paramref name="name"/>.</summary>
-    public IEnumerable<(Section Section, byte[] Data)> NoteSections(string name)
+    public IEnumerable<(ElfSection Section, byte[] Data)> NoteSections(string name)
     {
         foreach (var s in Sections)
-            if (s.Type == SHT_NOTE && s.Name == name)
+            if (s.Type == ElfSectionType.Note && s.Name == name)
                 yield return (s, ReadSection(s));
     }
 
-    public Section? FindSection(string name)
+    public ElfSection? FindSection(string name)
     {
         foreach (var s in Sections)
             if (s.Name == name) return s;
