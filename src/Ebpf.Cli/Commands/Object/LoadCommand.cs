@@ -48,8 +48,6 @@ internal static class LoadCommand
             var settings = new Settings(parse.GetValue(targetBtf), parse.GetValue(json), parse.GetValue(log), parse.GetValue(all));
             if (settings.TargetBtf != null && !File.Exists(settings.TargetBtf))
                 throw new CliException($"{settings.TargetBtf}: no such file");
-            if (paths.Length == 1)
-                return LoadOne(paths[0], settings, stdout);
             int rc = 0;
             for (int i = 0; i < paths.Length; i++)
             {
@@ -59,10 +57,10 @@ internal static class LoadCommand
                 {
                     rc = Math.Max(rc, LoadOne(paths[i], settings, stdout));
                 }
-                catch (Exception e) when (e is CliException or BpfException)
+                catch (Exception e) when (e is CliException or BpfException or IOException or UnauthorizedAccessException)
                 {
                     stdout.Flush();
-                    parse.InvocationConfiguration.Error.WriteLine($"dotnet-ebpf: {e.Message}");
+                    parse.InvocationConfiguration.Error.WriteLine($"dotnet-ebpf: {(e is CliException ? string.Empty : paths[i] + ": ")}{e.Message}");
                     rc = CliApp.ExitError;
                 }
             }
@@ -76,16 +74,8 @@ internal static class LoadCommand
     private static int LoadOne(string path, Settings settings, TextWriter stdout)
     {
         var bytes = InputFiles.ReadBytes(path);
+        var obj = BpfObject.Open(bytes, BpfObjectSpec.ObjectNameFromPath(path), new BpfObjectOptions { TargetBtfPath = settings.TargetBtf });
         BpfFsDirectory? pins = null;
-        BpfObject obj;
-        try
-        {
-            obj = BpfObject.Open(bytes, BpfObjectSpec.ObjectNameFromPath(path), new BpfObjectOptions { TargetBtfPath = settings.TargetBtf });
-        }
-        catch (BpfFormatException e)
-        {
-            throw new CliException($"{path}: {e.Message}");
-        }
         try
         {
             ObjectFiles.RequireHostByteOrder(path, obj.Spec);
@@ -95,15 +85,7 @@ internal static class LoadCommand
                 obj.PinRoot = (pins = BpfFs.CreateTemporaryDirectory("dotnet-ebpf-load-")).Path;
             if (settings.All)
                 foreach (var p in obj.Programs) p.Autoload = true;
-            BpfLoadReport report;
-            try
-            {
-                report = obj.Load(BpfLoadMode.ContinueOnFailure);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException($"{path}: {e.Message}");
-            }
+            var report = obj.Load(BpfLoadMode.ContinueOnFailure);
             if (settings.Json)
                 WriteJson(stdout, path, report, settings);
             else
@@ -119,23 +101,15 @@ internal static class LoadCommand
 
     // ------------------------------------------------------------------ output
 
-    private static string KernelLabel(Settings settings) =>
-        settings.TargetBtf != null ? $"kernel {KernelInfo.Release}, BTF from {settings.TargetBtf}" : $"kernel {KernelInfo.Release}";
-
     private static void WriteText(TextWriter o, string path, BpfLoadReport report, Settings settings)
     {
-        int total = report.Programs.Count, loaded = 0, failed = 0, skipped = 0;
-        foreach (var p in report.Programs)
-        {
-            if (p.Status == BpfProgramLoadStatus.Loaded) loaded++;
-            else if (p.Status == BpfProgramLoadStatus.Failed) failed++;
-            else if (p.Status == BpfProgramLoadStatus.Skipped) skipped++;
-        }
+        int total = report.Programs.Count, loaded = report.Programs.Count(p => p.Status == BpfProgramLoadStatus.Loaded);
+        int failed = report.Programs.Count(p => p.Status == BpfProgramLoadStatus.Failed), skipped = report.Programs.Count(p => p.Status == BpfProgramLoadStatus.Skipped);
         int tried = total - skipped;
         string verdict = report.Error != null ? "FAILED"
             : loaded == tried && report.Succeeded ? (tried == total ? $"OK, {Plural(loaded, "program")} loaded" : $"OK, {loaded} of {Plural(total, "program")} loaded ({skipped} with autoload off)")
             : $"{loaded} of {Plural(tried, "program")} loaded, {failed} FAILED";
-        o.Write($"{path} ({KernelLabel(settings)}): {verdict}\n");
+        o.Write($"{path} (kernel {KernelInfo.Release}{(settings.TargetBtf != null ? ", BTF from " + settings.TargetBtf : string.Empty)}): {verdict}\n");
         if (report.Error != null)
             o.Write($"  error: {report.Error.Message}\n");
         if (report.Maps.Count > 0)
@@ -206,7 +180,7 @@ internal static class LoadCommand
             w.WriteStartObject();
             w.WriteString("name", m.Name);
             w.WriteString("type", KernelNames.Of(m.Map.Type));
-            w.WriteString("status", m.Status.ToString().ToLowerInvariant());
+            w.WriteString("status", m.Status == BpfMapLoadStatus.NotAttempted ? "not_created" : m.Status.ToString().ToLowerInvariant());
             w.WriteBoolean("created", m.Status is BpfMapLoadStatus.Created or BpfMapLoadStatus.Pinned);
             w.NumberOrNull("id", m.Id != 0 ? m.Id : null);
             w.StringOrNull("error", m.Error?.Reason);
