@@ -63,7 +63,8 @@ public class ObjectLoadCommandTests
         var lines = log.StdOut.Split('\n').ToList();
         int at = lines.FindIndex(l => l.StartsWith("  bad_oob ", StringComparison.Ordinal));
         Assert.Equal("    verifier log:", lines[at + 1]);
-        Assert.StartsWith("      0: R1=ctx() R10=fp0", lines[at + 2]);
+        // The verifier's own lines, as it walked the program (their wording varies by kernel; instructions are "N: (op) ...").
+        Assert.Contains(lines.Skip(at + 2), l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^      \d+: \([0-9a-f]{2}\) "));
         // The whole log (tens of KiB) is there, down to the verifier's statistics.
         Assert.Contains(lines, l => l.StartsWith("      processed ", StringComparison.Ordinal));
         Assert.True(log.StdOut.Length > 20_000, $"only {log.StdOut.Length} characters of output");
@@ -176,11 +177,18 @@ public class ObjectLoadCommandTests
         Assert.Contains("OK, 1 of 2 programs loaded (1 with autoload off)", r.StdOut);
         Assert.EndsWith("skipped: autoload off (SEC(\"?...\")); --all loads it", ProgramLine(r, "read_state_unguarded"));
 
-        // --all: the unguarded read of a field this kernel lacks reaches the verifier, which names the CO-RE relocation.
+        // --all: the unguarded read of task_struct.state (renamed __state in Linux 5.14) loads where the kernel has the
+        // field; on newer kernels it reaches the verifier, which names the CO-RE relocation.
         var all = CliRunner.Run("object", "load", TestEnvironment.Bpf("core_flavors"), "--all");
-        Assert.Equal(1, all.ExitCode);
         Assert.Matches(@"^  read_state            tp/syscalls/sys_enter_getpid   tracepoint  loaded \(\d+ insns, id \d+\)$", ProgramLine(all, "read_state"));
         string unguarded = ProgramLine(all, "read_state_unguarded");
+        if (Ebpf.Kernel.KernelInfo.VersionCode < (5u << 16 | 14u << 8))
+        {
+            Assert.Equal(0, all.ExitCode);
+            Assert.Contains(" loaded (", unguarded);
+            return;
+        }
+        Assert.Equal(1, all.ExitCode);
         Assert.Contains("FAILED: the verifier reached instruction #", unguarded);
         Assert.Contains("CO-RE relocation #0 (byte_off) of field task_struct___pre514.state", unguarded);
     }
