@@ -53,6 +53,7 @@ internal static class CompareDriver
         public readonly List<double> Ours = new();
         public readonly List<double> Twin = new();
         public readonly List<double> RoundRatios = new();
+        public readonly List<int> Round = new(); // the round of each pair (per-round medians show the spread over rounds)
         public readonly List<double> Control = new();
         public string? Error;
     }
@@ -73,7 +74,8 @@ internal static class CompareDriver
         using var twin = new TwinProcess(opt.Twin, opt.Object);
         using var control = opt.Control ? new TwinProcess(opt.Twin, opt.Object, idleThread: true) : null;
         using var ours = new OurSide(opt.Object);
-        using var raw = opt.Raw != null ? new StreamWriter(opt.Raw) : null;
+        // flushed per line: the samples of an interrupted run stay usable
+        using var raw = opt.Raw != null ? new StreamWriter(opt.Raw) { AutoFlush = true } : null;
         raw?.WriteLine("metric,round,sample,ours_ns,libbpf_ns,libbpf_idle_thread_ns");
         Console.Error.WriteLine($"[compare] {twin.Version}; {opt.Rounds} rounds (+{opt.Warmup} warm-up) over {metrics.Length} metrics");
 
@@ -111,6 +113,7 @@ internal static class CompareDriver
                         s.Twin.Add(t);
                         if (withControl) s.Control.Add(c);
                         s.RoundRatios.Add(Ratio(m, o, t));
+                        s.Round.Add(round);
                     }
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -119,7 +122,7 @@ internal static class CompareDriver
                     Console.Error.WriteLine($"[compare] {m.Name}: {e.GetType().Name}: {e.Message}");
                 }
             }
-            Console.Error.WriteLine($"[compare] round {round + 1}/{total}{(warm ? " (warm-up)" : string.Empty)} {sw.Elapsed.TotalSeconds:F1}s");
+            Console.Error.WriteLine($"[compare] round {round + 1}/{total}{(warm ? " (warm-up)" : string.Empty)} {sw.Elapsed.TotalSeconds:F1}s{(warm ? string.Empty : RoundSummary(metrics, results, round))}");
         }
 
         ColdStartResult? cold = null, sample = null;
@@ -134,9 +137,9 @@ internal static class CompareDriver
 
         var sb = new StringBuilder();
         sb.Append(Machine.Describe(twin.Version)).Append(CultureInfo.InvariantCulture, $"Load average (1 min): {loadStart:F1} at the start, {loadEnd:F1} at the end; the run took {started.Elapsed.TotalMinutes:F1} min.\n\n");
-        sb.Append(CultureInfo.InvariantCulture, $"{opt.Rounds} rounds; in each, every metric runs sample by sample, ours and libbpf in turn (who goes first rotates). ours and libbpf: medians of all samples. ratio: median of the per-pair ratios (ours / libbpf for times, ours / libbpf for throughputs, so ≤ target for times and ≥ target for throughputs is good), in brackets their 25th–75th percentiles.\n\n");
-        sb.Append("| metric | ours | libbpf | ratio | target | met? |\n");
-        sb.Append("| --- | ---: | ---: | ---: | --- | --- |\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{opt.Rounds} rounds; in each, every metric runs sample by sample, ours and libbpf in turn (who goes first rotates). ours and libbpf: medians of all samples. ratio: median of the per-pair ratios (ours / libbpf for times, ours / libbpf for throughputs, so ≤ target for times and ≥ target for throughputs is good), in brackets their 25th–75th percentiles; per round: the lowest and highest of the rounds' own medians.\n\n");
+        sb.Append("| metric | ours | libbpf | ratio | per round | target | met? |\n");
+        sb.Append("| --- | ---: | ---: | ---: | ---: | --- | --- |\n");
         foreach (var m in metrics)
         {
             var s = results[m.Name];
@@ -145,7 +148,7 @@ internal static class CompareDriver
             string target = m.Informational ? "(info)" : IsMapOp(m.Name) ? "(control not run)" : (m.Kind == MetricKind.Time ? "≤ " : "≥ ") + m.Target.ToString("0.0#", CultureInfo.InvariantCulture);
             if (s.Error != null || s.Ours.Count == 0)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | not measured: {s.Error ?? "no samples"} | | | {target} | — |\n");
+                sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | not measured: {s.Error ?? "no samples"} | | | | {target} | — |\n");
                 continue;
             }
             double mo = Median(s.Ours), mt = Median(s.Twin);
@@ -153,40 +156,40 @@ internal static class CompareDriver
             double ratio = Percentile(rr, 0.5);
             bool met = m.Kind == MetricKind.Time ? ratio <= m.Target : ratio >= m.Target;
             bool judged = !m.Informational && !IsMapOp(m.Name);
-            sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, mo)} | {Format(m, mt)} | {ratio:F3} [{Percentile(rr, 0.25):F2}–{Percentile(rr, 0.75):F2}] | {target} | {(!judged ? "—" : met ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, mo)} | {Format(m, mt)} | {ratio:F3} [{Percentile(rr, 0.25):F2}–{Percentile(rr, 0.75):F2}] | {RoundRange(s.RoundRatios, s.Round)} | {target} | {(!judged ? "—" : met ? "yes" : "**no**")} |\n");
         }
         foreach (var (family, label) in new[] { ("rb", "ring-buffer"), ("pb", "perf-buffer") })
         {
             if (!alloc.Worst.TryGetValue(family, out long worst)) continue;
-            sb.Append(CultureInfo.InvariantCulture, $"| {label} drain: bytes allocated per event (worst drain; GC.GetAllocatedBytesForCurrentThread, {alloc.Events[family]:N0} events) | {worst} | (malloc-free) | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| {label} drain: bytes allocated per event (worst drain; GC.GetAllocatedBytesForCurrentThread, {alloc.Events[family]:N0} events) | {worst} | (malloc-free) | | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
         }
         if (sample != null)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"| cold start of the Native AOT sample (sample-app, execsnoop) to \"attached\" vs its libbpf twin, {sample.Runs} runs each | {sample.OursMs:F1} ms | {sample.TwinMs:F1} ms | {sample.OursMs / sample.TwinMs:F2} | ≤ 1.5 | {(sample.OursMs / sample.TwinMs <= 1.5 ? "yes" : "**no**")} |\n");
-            sb.Append(CultureInfo.InvariantCulture, $"| peak RSS of the sample at \"attached\" (VmHWM) | {sample.OursKb / 1024.0:F1} MiB | {sample.TwinKb / 1024.0:F1} MiB | {sample.OursKb / sample.TwinKb:F2} | ≤ 1.5 | {(sample.OursKb / sample.TwinKb <= 1.5 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| cold start of the Native AOT sample (sample-app, execsnoop) to \"attached\" vs its libbpf twin, {sample.Runs} runs each | {sample.OursMs:F1} ms | {sample.TwinMs:F1} ms | {sample.OursMs / sample.TwinMs:F2} | | ≤ 1.5 | {(sample.OursMs / sample.TwinMs <= 1.5 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| peak RSS of the sample at \"attached\" (VmHWM) | {sample.OursKb / 1024.0:F1} MiB | {sample.TwinKb / 1024.0:F1} MiB | {sample.OursKb / sample.TwinKb:F2} | | ≤ 1.5 | {(sample.OursKb / sample.TwinKb <= 1.5 ? "yes" : "**no**")} |\n");
         }
         if (cold != null)
         {
             string t = sample != null ? "(info)" : "≤ 1.5";
             bool info = sample != null;
-            sb.Append(CultureInfo.InvariantCulture, $"| cold start of a minimal AOT app on bench.bpf.o (ColdStart/) to \"attached\" vs C, {cold.Runs} runs each | {cold.OursMs:F1} ms | {cold.TwinMs:F1} ms | {cold.OursMs / cold.TwinMs:F2} | {t} | {(info ? "—" : cold.OursMs / cold.TwinMs <= 1.5 ? "yes" : "**no**")} |\n");
-            sb.Append(CultureInfo.InvariantCulture, $"| its peak RSS at \"attached\" (VmHWM) | {cold.OursKb / 1024.0:F1} MiB | {cold.TwinKb / 1024.0:F1} MiB | {cold.OursKb / cold.TwinKb:F2} | {t} | {(info ? "—" : cold.OursKb / cold.TwinKb <= 1.5 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| cold start of a minimal AOT app on bench.bpf.o (ColdStart/) to \"attached\" vs C, {cold.Runs} runs each | {cold.OursMs:F1} ms | {cold.TwinMs:F1} ms | {cold.OursMs / cold.TwinMs:F2} | | {t} | {(info ? "—" : cold.OursMs / cold.TwinMs <= 1.5 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| its peak RSS at \"attached\" (VmHWM) | {cold.OursKb / 1024.0:F1} MiB | {cold.TwinKb / 1024.0:F1} MiB | {cold.OursKb / cold.TwinKb:F2} | | {t} | {(info ? "—" : cold.OursKb / cold.TwinKb <= 1.5 ? "yes" : "**no**")} |\n");
         }
         if (opt.GeneratorSummary != null && File.Exists(opt.GeneratorSummary))
         {
             var kv = File.ReadAllText(opt.GeneratorSummary).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
                 .Select(x => x.Split('=')).Where(x => x.Length == 2).ToDictionary(x => x[0], x => double.Parse(x[1], CultureInfo.InvariantCulture));
             double gen = kv.GetValueOrDefault("generate_ms", double.NaN), edit = kv.GetValueOrDefault("edit_ms", double.NaN);
-            sb.Append(CultureInfo.InvariantCulture, $"| generator: bpf/large.bpf.o ({kv.GetValueOrDefault("object_kb")} KiB, -g) to its skeleton ({kv.GetValueOrDefault("generated_kb")} KiB of C#), warm (BenchmarkDotNet median) | {gen:F1} ms | (bpftool gen skeleton: not compared) | | ≤ 100 ms | {(gen <= 100 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| generator: bpf/large.bpf.o ({kv.GetValueOrDefault("object_kb")} KiB, -g) to its skeleton ({kv.GetValueOrDefault("generated_kb")} KiB of C#), warm (BenchmarkDotNet median) | {gen:F1} ms | (bpftool gen skeleton: not compared) | | | ≤ 100 ms | {(gen <= 100 ? "yes" : "**no**")} |\n");
             if (kv.TryGetValue("cold_ms", out double coldGen))
-                sb.Append(CultureInfo.InvariantCulture, $"| generator: the same, first run in a fresh process (JIT included) | {coldGen:F0} ms | | | (info) | — |\n");
-            sb.Append(CultureInfo.InvariantCulture, $"| generator: rerun after an unrelated edit (all steps cached) | {edit * 1000:F0} µs | | | ≈ 0 | {(edit < 1 ? "yes" : "**no**")} |\n");
+                sb.Append(CultureInfo.InvariantCulture, $"| generator: the same, first run in a fresh process (JIT included) | {coldGen:F0} ms | | | | (info) | — |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| generator: rerun after an unrelated edit (all steps cached) | {edit * 1000:F0} µs | | | | ≈ 0 | {(edit < 1 ? "yes" : "**no**")} |\n");
         }
         if (control != null && metrics.Any(m => results[m.Name].Control.Count > 0))
         {
-            sb.Append("\nSingle-syscall map operations, against libbpf's twin and, as the target, against the same twin started with one idle thread (same run, the three sides alternating sample by sample). Every .NET process has several threads; once a process has more than one, the kernel's fdget() takes a reference on the file at every bpf(2) call (and fput() drops it) instead of borrowing it, so the multi-threaded twin is the like-for-like reference. Ratios: medians of per-sample ratios, in brackets their 25th–75th percentiles.\n\n");
-            sb.Append("| metric | ours | libbpf | libbpf + 1 idle thread | ours / libbpf | libbpf + 1 idle thread / libbpf | ours / (libbpf + 1 idle thread) | target | met? |\n");
-            sb.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+            sb.Append("\nSingle-syscall map operations, against libbpf's twin and, as the target, against the same twin started with one idle thread (same run, the three sides alternating sample by sample). Every .NET process has several threads; once a process has more than one, the kernel's fdget() takes a reference on the file at every bpf(2) call (and fput() drops it) instead of borrowing it, so the multi-threaded twin is the like-for-like reference. Ratios: medians of per-sample ratios, in brackets their 25th–75th percentiles; per round: the lowest and highest of the rounds' own medians of the target ratio.\n\n");
+            sb.Append("| metric | ours | libbpf | libbpf + 1 idle thread | ours / libbpf | libbpf + 1 idle thread / libbpf | ours / (libbpf + 1 idle thread) | per round | target | met? |\n");
+            sb.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
             foreach (var m in metrics)
             {
                 var s = results[m.Name];
@@ -200,7 +203,7 @@ internal static class CompareDriver
                 }
                 var ots = ot.OrderBy(x => x).ToArray(); var ocs = oc.OrderBy(x => x).ToArray();
                 double target = Percentile(ocs, 0.5);
-                sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, Median(s.Ours))} | {Format(m, Median(s.Twin))} | {Format(m, Median(s.Control))} | {Percentile(ots, 0.5):F3} [{Percentile(ots, 0.25):F2}–{Percentile(ots, 0.75):F2}] | {Median(ct):F3} | {target:F3} [{Percentile(ocs, 0.25):F2}–{Percentile(ocs, 0.75):F2}] | ≥ {m.Target:0.00#} | {(target >= m.Target ? "yes" : "**no**")} |\n");
+                sb.Append(CultureInfo.InvariantCulture, $"| {m.Label} | {Format(m, Median(s.Ours))} | {Format(m, Median(s.Twin))} | {Format(m, Median(s.Control))} | {Percentile(ots, 0.5):F3} [{Percentile(ots, 0.25):F2}–{Percentile(ots, 0.75):F2}] | {Median(ct):F3} | {target:F3} [{Percentile(ocs, 0.25):F2}–{Percentile(ocs, 0.75):F2}] | {RoundRange(oc, s.Round)} | ≥ {m.Target:0.00#} | {(target >= m.Target ? "yes" : "**no**")} |\n");
             }
         }
         if (storm != null && storm.Count > 0)
@@ -235,6 +238,27 @@ internal static class CompareDriver
             }
         }
         return r;
+    }
+
+    /// <summary>The lowest and highest per-round median of <paramref name="ratios"/> ("0.97–1.05"), or "—" with one round.</summary>
+    private static string RoundRange(List<double> ratios, List<int> rounds)
+    {
+        var medians = ratios.Zip(rounds).GroupBy(x => x.Second).Select(g => Median(g.Select(x => x.First).ToArray())).ToArray();
+        return medians.Length < 2 ? "—" : string.Create(CultureInfo.InvariantCulture, $"{medians.Min():F2}–{medians.Max():F2}");
+    }
+
+    /// <summary>The round's median ratio per judged metric, for the progress line (a long run shows where it is heading).</summary>
+    private static string RoundSummary(Metric[] metrics, Dictionary<string, Series> results, int round)
+    {
+        var sb = new StringBuilder();
+        foreach (var m in metrics)
+        {
+            var s = results[m.Name];
+            var r = s.RoundRatios.Where((_, i) => s.Round[i] == round).ToArray();
+            if (r.Length > 0 && !m.Informational)
+                sb.Append(CultureInfo.InvariantCulture, $" {m.Name} {Median(r):F2}");
+        }
+        return sb.Length == 0 ? string.Empty : ";" + sb;
     }
 
     private static bool IsMapOp(string name) => name.StartsWith("hash_", StringComparison.Ordinal) || name.StartsWith("array_", StringComparison.Ordinal);

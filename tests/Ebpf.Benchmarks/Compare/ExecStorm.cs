@@ -86,7 +86,7 @@ internal static class ExecStorm
             Thread.Sleep(300);
             double load = ReadLoad1();
             long cpu0 = CpuNs(p.Id);
-            var (spawned, secs) = Generate(generator, child, rate, seconds, workers);
+            var (spawned, secs, generatorPid) = Generate(generator, child, rate, seconds, workers);
             Thread.Sleep(500); // the consumer drains what is left and flushes
             long cpu1 = CpuNs(p.Id);
             kill(p.Id, 2 /* SIGINT */);
@@ -105,7 +105,7 @@ internal static class ExecStorm
                 if (l.StartsWith("execsnoop: ", StringComparison.Ordinal) && at > 11)
                     dropped = long.Parse(l.AsSpan(11, at - 11), CultureInfo.InvariantCulture);
             }
-            var (exec, exit, all) = CountRows(output);
+            var (exec, exit, all) = CountRows(output, generatorPid);
             return new StormRun(isOurs, rate, spawned, secs, exec, exit, all, dropped, (cpu1 - cpu0) / 1e6, load);
         }
         finally
@@ -115,12 +115,13 @@ internal static class ExecStorm
         }
     }
 
-    private static (long Spawned, double Seconds) Generate(string generator, string child, double rate, double seconds, int workers)
+    private static (long Spawned, double Seconds, int Pid) Generate(string generator, string child, double rate, double seconds, int workers)
     {
         var psi = new ProcessStartInfo(generator) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "--duration", seconds.ToString(CultureInfo.InvariantCulture), "--rate", rate.ToString(CultureInfo.InvariantCulture), "--workers", workers.ToString(CultureInfo.InvariantCulture), child })
             psi.ArgumentList.Add(a);
         using var g = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {generator}");
+        int pid = g.Id;
         string stdout = g.StandardOutput.ReadToEnd();
         string stderr = g.StandardError.ReadToEnd();
         g.WaitForExit();
@@ -128,12 +129,19 @@ internal static class ExecStorm
         var parts = stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (g.ExitCode != 0 || parts.Length < 4 || parts[0] != "spawned")
             throw new InvalidOperationException($"execstorm failed ({g.ExitCode}): {stdout}{stderr}");
-        return (long.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+        return (long.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture), pid);
     }
 
-    /// <summary>Rows of the table both consumers print: "HH:MM:SS EVENT COMM(16) PID PPID ...", fixed columns.</summary>
-    private static (long Exec, long Exit, long All) CountRows(string path)
+    /// <summary>
+    /// Rows of the table both consumers print: "HH:MM:SS EVENT COMM(16) PID(7) PPID(7) ...", fixed columns. A row
+    /// is the storm's when its comm is the child's and its parent is this run's generator (on a shared machine
+    /// other processes may run a storm of their own at the same time).
+    /// </summary>
+    private static (long Exec, long Exit, long All) CountRows(string path, int generatorPid)
     {
+        Span<char> parent = stackalloc char[16];
+        generatorPid.TryFormat(parent, out int parentLength, provider: CultureInfo.InvariantCulture);
+        ReadOnlySpan<char> ppid = parent.Slice(0, parentLength);
         long exec = 0, exit = 0, all = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -143,6 +151,7 @@ internal static class ExecStorm
             if (!isExec && !isExit) continue;
             all++;
             if (!line.AsSpan(15, 16).TrimEnd(' ').SequenceEqual(ChildComm)) continue;
+            if (line.Length < 48 || !line.AsSpan(40, 8).TrimEnd(' ').SequenceEqual(ppid)) continue;
             if (isExec) exec++;
             else exit++;
         }
