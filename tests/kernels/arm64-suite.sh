@@ -61,13 +61,14 @@ for k in "${KDIRS[@]}"; do
     tests/kernels/run-on-kernels.sh --arch arm64 -k "$k" -t "$TIMEOUT" -- "$SNAP/Ebpf.Runtime.Tests" -noColor "${REPORTER[@]}" "${FILTER[@]}" > "$log" 2>&1
     rc=$?; t1=$(date +%s)
     [ $rc = 0 ] || final=$rc
+    tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"   # the guest's console ends lines with CR LF
     {
         echo
         echo "== $name: rc $rc, $(( (t1 - t0) / 60 )) min"
         grep -E '^ +Ebpf.Runtime.Tests +Total:' "$log" | sed 's/^ *//'
         grep -E '\[FAIL\]$' "$log" | sed 's/^ */FAIL /; s/ \[FAIL\]$//'
         # each skip with the first line of its reason
-        awk '/\[SKIP\]$/ { t = $1; getline; sub(/^ +/, ""); print "SKIP " t ": " $0 }' "$log"
+        awk '/\[SKIP\]$/ { t = $0; sub(/^ +/, "", t); sub(/ \[SKIP\]$/, "", t); getline; sub(/^ +/, ""); print "SKIP " t ": " $0 }' "$log"
         # with --passed: each test that finished and neither failed nor skipped
         [ $PASSED = 1 ] && awk '{ t = $0; sub(/^ +/, "", t) }
             / \[(FAIL|SKIP)\]$/ { sub(/ \[(FAIL|SKIP)\]$/, "", t); bad[t] = 1 }
