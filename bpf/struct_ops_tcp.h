@@ -10,6 +10,10 @@
  * Every callback counts its calls in .bss (read by the tests after moving data over loopback):
  *   init_calls, release_calls, ssthresh_calls, cong_avoid_calls, set_state_calls, cwnd_event_calls,
  *   pkts_acked_calls, undo_cwnd_calls; acked_segments sums cong_avoid's `acked`.
+ *
+ * ebpf_reno_init_alt is a second `init` that no struct_ops variable points to, in SEC("?struct_ops/..."): it is
+ * not loaded unless C# binds a callback to it before Load (the skeleton tests do). It counts in init_alt_calls
+ * and keeps the congestion window the socket starts with in init_alt_cwnd.
  */
 #ifndef EBPF_STRUCT_OPS_TCP_H
 #define EBPF_STRUCT_OPS_TCP_H
@@ -30,6 +34,8 @@ __u64 cwnd_event_calls;
 __u64 pkts_acked_calls;
 __u64 undo_cwnd_calls;
 __u64 acked_segments;
+__u64 init_alt_calls;
+__u32 init_alt_cwnd;
 
 #define TCP_CONG_NON_RESTRICTED 0x1
 
@@ -59,6 +65,13 @@ SEC("struct_ops/ebpf_reno_init")
 void BPF_PROG(ebpf_reno_init, struct sock *sk)
 {
 	__sync_fetch_and_add(&init_calls, 1);
+}
+
+SEC("?struct_ops/ebpf_reno_init_alt")
+void BPF_PROG(ebpf_reno_init_alt, struct sock *sk)
+{
+	__sync_fetch_and_add(&init_alt_calls, 1);
+	init_alt_cwnd = reno_tcp_sk(sk)->snd_cwnd;
 }
 
 SEC("struct_ops/ebpf_reno_release")

@@ -105,7 +105,7 @@ internal static class SkeletonEmitter
         foreach (var s in m.Sections)
             w.Line($"{s.PropertyName} = new {s.ClassName}(@object.GetDataSection({Lit(s.SectionName)}));");
         if (m.StructOps.Count > 0)
-            w.Line("StructOps = new StructOpsCollection(@object);");
+            w.Line("StructOps = new StructOpsCollection(@object, Programs);");
         w.Close();
         w.Line();
 
@@ -363,6 +363,24 @@ internal static class SkeletonEmitter
             w.Line($"/// <summary>Program <c>{Xml(p.Name)}</c>, <c>SEC(\"{Xml(p.SectionName)}\")</c>: {p.ProgramType}, {attach}{autoload}.</summary>");
             w.Line($"public {Runtime}{p.WrapperType} {p.PropertyName} {{ get; }}");
         }
+        if (m.StructOps.Count > 0)
+        {
+            // The struct_ops classes' callback properties hand out the same wrappers as the properties above.
+            w.Line();
+            w.Line("/// <summary>The property above that holds <paramref name=\"program\"/> (a struct_ops program of this object), or null.</summary>");
+            w.Open($"internal {Runtime}StructOpsProgram? {StructOpsModel.ProgramLookupMethod}({Runtime}BpfProgram? program)");
+            w.Open("switch (program?.Name)");
+            foreach (var p in m.Programs)
+            {
+                if (p.WrapperType != "StructOpsProgram") continue;
+                w.Line($"case {Lit(p.Name)}:");
+                w.Line($"    return {p.PropertyName};");
+            }
+            w.Line("default:");
+            w.Line($"    return program is null ? null : new {Runtime}StructOpsProgram(program);");
+            w.Close();
+            w.Close();
+        }
         w.Close();
         w.Line();
     }
@@ -429,9 +447,9 @@ internal static class SkeletonEmitter
     {
         w.Line("/// <summary>The object's struct_ops maps.</summary>");
         w.Open("public sealed class StructOpsCollection");
-        w.Open($"internal StructOpsCollection({Runtime}BpfObject @object)");
+        w.Open($"internal StructOpsCollection({Runtime}BpfObject @object, ProgramsCollection programs)");
         foreach (var ops in m.StructOps)
-            w.Line($"{ops.PropertyName} = new {ops.ClassName}(@object.GetStructOps({Lit(ops.MapName)}));");
+            w.Line($"{ops.PropertyName} = new {ops.ClassName}(@object.GetStructOps({Lit(ops.MapName)}), programs);");
         w.Close();
         foreach (var ops in m.StructOps)
         {
@@ -449,13 +467,22 @@ internal static class SkeletonEmitter
             w.Line("/// <remarks>Data members and callbacks can be changed until Load; Load lays the value out for the running kernel by member name.</remarks>");
             w.Open($"public sealed class {ops.ClassName}");
             w.Line($"private readonly {Runtime}BpfStructOps _ops;");
+            w.Line("private readonly ProgramsCollection _programs;");
             w.Line();
-            w.Line($"internal {ops.ClassName}({Runtime}BpfStructOps ops) => _ops = ops;");
+            w.Open($"internal {ops.ClassName}({Runtime}BpfStructOps ops, ProgramsCollection programs)");
+            w.Line("_ops = ops;");
+            w.Line("_programs = programs;");
+            w.Close();
             w.Line();
             w.Line("/// <summary>The struct_ops value (members by name, kernel registration).</summary>");
             w.Line($"public {Runtime}BpfStructOps StructOps => _ops;");
             w.Line("/// <summary>The map.</summary>");
             w.Line($"public {Runtime}BpfMap Map => _ops.Map;");
+            w.Line("/// <summary>Whether the skeleton's <c>Attach()</c> registers this map (default true; set it before Attach).</summary>");
+            w.Open("public bool AutoAttach");
+            w.Line("get => _ops.AutoAttach;");
+            w.Line("set => _ops.AutoAttach = value;");
+            w.Close();
             w.Line("/// <summary>Whether the value is registered with the kernel now.</summary>");
             w.Line("public bool IsRegistered => _ops.IsRegistered;");
             w.Line("/// <summary>The registration, while it lasts.</summary>");
@@ -470,10 +497,10 @@ internal static class SkeletonEmitter
                 {
                     case StructOpsMemberModelKind.Program:
                         string bound = mem.ProgramName is null ? "NULL in the object" : $"program <c>{Xml(mem.ProgramName)}</c> in the object";
-                        w.Line($"/// <summary>Callback <c>{Xml(mem.Name)}</c> (offset {I(mem.Offset)}): {bound}; another struct_ops program of the object, or null, until Load.</summary>");
-                        w.Open($"public {Runtime}BpfProgram? {mem.PropertyName}");
-                        w.Line($"get => _ops.GetProgram({n});");
-                        w.Line($"set => _ops.SetProgram({n}, value);");
+                        w.Line($"/// <summary>Callback <c>{Xml(mem.Name)}</c> (offset {I(mem.Offset)}): {bound}; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>");
+                        w.Open($"public {Runtime}StructOpsProgram? {mem.PropertyName}");
+                        w.Line($"get => _programs.{StructOpsModel.ProgramLookupMethod}(_ops.GetProgram({n}));");
+                        w.Line($"set => _ops.SetProgram({n}, value?.Program);");
                         w.Close();
                         break;
                     case StructOpsMemberModelKind.String:

@@ -240,4 +240,11 @@ internal sealed record StructOpsModel(
     string SectionName,
     bool IsLink,
     bool Autocreate,
-    ImmutableEquatableArray<StructOpsMemberModel> Members);
+    ImmutableEquatableArray<StructOpsMemberModel> Members)
+{
+    /// <summary>
+    /// The method of the skeleton's ProgramsCollection that maps a bound program to its wrapper property (callbacks
+    /// hand out the same StructOpsProgram instances as Programs); reserved among program names.
+    /// </summary>
+    public const string ProgramLookupMethod = "StructOpsProgramOf";
+}

@@ -25,7 +25,7 @@ internal static class SkeletonModelBuilder
     /// <summary>Members of a generated struct_ops class that its value's members must not take.</summary>
     private static readonly string[] StructOpsClassMembers =
     {
-        "StructOps", "Map", "Attach", "IsRegistered", "Link", "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize",
+        "StructOps", "Map", "Attach", "AutoAttach", "IsRegistered", "Link", "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize",
     };
 
     public static SkeletonResult Build(SkeletonOptions options, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
@@ -156,6 +156,14 @@ internal static class SkeletonModelBuilder
         var progNames = new NameScope();
         progNames.Reserve("ProgramsCollection", "the collection class");
         progNames.Reserve("LinksCollection", "the collection class");
+        foreach (var m in spec.Maps)
+        {
+            if (m.StructOps is not null)
+            {
+                progNames.Reserve(StructOpsModel.ProgramLookupMethod, "the struct_ops program lookup");
+                break;
+            }
+        }
         var programs = new List<ProgramModel>();
         foreach (var p in spec.Programs)
         {

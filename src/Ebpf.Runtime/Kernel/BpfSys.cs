@@ -124,6 +124,13 @@ internal static unsafe class BpfSys
         return sys.Bpf(BpfCommand.MapFreeze, &a, sizeof(MapElemAttr));
     }
 
+    /// <summary>BPF_PROG_BIND_MAP: the program keeps the map alive and lists it in its map ids (Linux 5.10).</summary>
+    public static int ProgBindMap(Syscalls sys, int progFd, int mapFd)
+    {
+        var a = new ProgBindMapAttr { ProgFd = (uint)progFd, MapFd = (uint)mapFd };
+        return sys.Bpf(BpfCommand.ProgBindMap, &a, sizeof(ProgBindMapAttr));
+    }
+
     /// <summary>Batch command; returns 0 or -errno, and the count the kernel processed.</summary>
     public static int MapBatch(Syscalls sys, BpfCommand cmd, int fd, void* inBatch, void* outBatch, void* keys, void* values, ref uint count, ulong elemFlags)
     {

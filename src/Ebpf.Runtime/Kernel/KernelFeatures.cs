@@ -160,6 +160,14 @@ public sealed partial class KernelFeatures
         return LoadProgram(BpfProgramType.SocketFilter, insns, null, 0, out _);
     });
 
+    /// <summary>BPF_PROG_BIND_MAP (a program holds a map it does not reference), Linux 5.10.</summary>
+    public bool ProgBindMap => Probe("BPF_PROG_BIND_MAP", () =>
+    {
+        using var map = CreateMap(BpfMapType.Array, 4, 8, 1, 0);
+        return map != null && LoadProgram(BpfProgramType.SocketFilter, ReturnZero, null, 0, out _,
+            whileLoaded: progFd => BpfSys.ProgBindMap(_sys, progFd, map.Fd) == 0);
+    });
+
     /// <summary>Array maps user space can mmap (BPF_F_MMAPABLE), Linux 5.5.</summary>
     public bool MmapableArrays => Probe("mmap-able array maps", () =>
     {
@@ -325,7 +333,9 @@ public sealed partial class KernelFeatures
         return fd < 0 ? null : new BpfHandle(fd, BpfHandleKind.Map, _sys);
     }
 
-    private unsafe bool LoadProgram(BpfProgramType type, BpfInstruction[] insns, string? name, uint expectedAttachType, out int errno, byte[]? log = null, uint flags = 0)
+    /// <summary>Loads a probe program; <paramref name="whileLoaded"/> (if any) checks something with its descriptor before it is closed.</summary>
+    private unsafe bool LoadProgram(BpfProgramType type, BpfInstruction[] insns, string? name, uint expectedAttachType, out int errno, byte[]? log = null, uint flags = 0,
+        Func<int, bool>? whileLoaded = null)
     {
         var license = Encoding.ASCII.GetBytes("GPL\0");
         fixed (BpfInstruction* pi = insns)
@@ -352,9 +362,17 @@ public sealed partial class KernelFeatures
             int fd = BpfSys.Call(_sys, BpfCommand.ProgLoad, ref a);
             if (fd >= 0)
             {
-                _sys.Close(fd);
+                bool ok;
+                try
+                {
+                    ok = whileLoaded?.Invoke(fd) ?? true;
+                }
+                finally
+                {
+                    _sys.Close(fd);
+                }
                 errno = 0;
-                return true;
+                return ok;
             }
             errno = -fd;
             return false;

@@ -171,11 +171,34 @@ internal sealed unsafe partial class ObjectLoader
                 throw;
             }
             p.SetHandle(h, info.Id);
+            BindReadOnlyData(p, h);
             p.InstructionCount = insns.Length;
             if (logBuf != null && (p.VerifierLogLevel ?? _options.VerifierLogLevel) > 0)
                 p.VerifierLog = LogText(logBuf);
             _log.LogDebug("prog '{Program}': loaded as {Type} ({Insns} insns{Subprogs}), id {Id}", p.Name, p.Type, insns.Length,
                 linked.Layout.Count > 1 ? $", {linked.Layout.Count - 1} subprograms" : string.Empty, info.Id);
+        }
+    }
+
+    /// <summary>
+    /// As libbpf does, every program holds the object's read-only data maps (.rodata, .rodata.*) whether or not its
+    /// instructions use them (BPF_PROG_BIND_MAP, Linux 5.10): tools read a program's metadata (bpf_metadata_*
+    /// variables) from its maps, and the maps live as long as any program. Best effort, as in libbpf: a kernel without
+    /// the command, or a refusal, is logged and the load goes on.
+    /// </summary>
+    private void BindReadOnlyData(BpfProgram p, BpfHandle prog)
+    {
+        bool probed = false;
+        foreach (var map in _obj.Maps)
+        {
+            if (map.Spec?.Origin != MapOrigin.Rodata || !map.IsLoaded)
+                continue;
+            if (!probed && !_features.ProgBindMap)
+                return;
+            probed = true;
+            int r = BpfSys.ProgBindMap(_sys, prog.Fd, map.Handle.Fd);
+            if (r < 0)
+                _log.LogWarning("prog '{Program}': binding read-only map '{Map}' failed with {Errno}; the program loads without it", p.Name, map.Name, Errno.Name(-r));
         }
     }
 
@@ -343,8 +366,10 @@ internal sealed unsafe partial class ObjectLoader
                         insns[i].Immediate = MapFdFor(p, kmap);
                         insns[i + 1].Immediate = ext.KconfigOffset;
                     }
-                    else if (ext.KsymTypeId != 0 && val.IsSet)
+                    else if ((ext.KsymTypeId != 0 || ext.IsFunction) && val.IsSet)
                     {
+                        // A typed ksym's address, or a kfunc's (bpf_ksym_exists(): the kernel takes a FUNC's BTF id
+                        // in ld_imm64 from Linux 6.4, as with libbpf 1.2); a weak one left unresolved loads 0 below.
                         insns[i].Src = BpfOpCodes.PseudoBtfId;
                         insns[i].Immediate = val.BtfId;
                         insns[i + 1].Immediate = val.BtfObjFd;

@@ -528,10 +528,8 @@ internal sealed unsafe partial class ObjectLoader
                 }
                 _externs[index].FdArrayIndex = idx;
             }
-            else
-            {
-                _externs[index].BtfObjFd = h.Fd;
-            }
+            // Calls name the module by its fd_array index, ld_imm64 (a ksym's address, bpf_ksym_exists()) by its fd.
+            _externs[index].BtfObjFd = h.Fd;
         }
         _log.LogDebug("extern ({Kind} ksym) '{Name}': resolved to [{Id}] in {Where}", e.IsFunction ? "func" : "var", e.Name, id, module ?? "vmlinux");
     }

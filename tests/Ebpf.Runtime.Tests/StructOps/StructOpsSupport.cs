@@ -30,6 +30,9 @@ internal static class StructOpsSupport
     public static string[] Available() =>
         File.ReadAllText(AvailablePath).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>The running kernel's release, as the loader's errors name it.</summary>
+    public static string KernelRelease() => File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+
     public static bool IsAvailable(string name) => Array.IndexOf(Available(), name) >= 0;
 
     /// <summary>Skips unless the kernel has struct_ops for <paramref name="type"/> (named with the Linux version that added it).</summary>

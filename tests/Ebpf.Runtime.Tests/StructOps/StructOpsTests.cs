@@ -232,8 +232,6 @@ public class StructOpsTests
         Assert.All(obj.Maps, m => Assert.False(m.IsLoaded));
     }
 
-    private static string KernelRelease() => System.IO.File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
-
     [StructLayout(LayoutKind.Sequential)]
     private struct DummyState
     {
