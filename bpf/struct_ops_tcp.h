@@ -12,8 +12,10 @@
  *   pkts_acked_calls, undo_cwnd_calls; acked_segments sums cong_avoid's `acked`.
  *
  * ebpf_reno_init_alt is a second `init` that no struct_ops variable points to, in SEC("?struct_ops/..."): it is
- * not loaded unless C# binds a callback to it before Load (the skeleton tests do). It counts in init_alt_calls
- * and keeps the congestion window the socket starts with in init_alt_cwnd.
+ * not loaded unless C# binds a callback to it before Load (the skeleton tests do). It counts in init_alt_calls,
+ * keeps the socket's address family in init_alt_family (AF_INET for the tests' sockets: proof that it read the
+ * socket it was called for) and its congestion window at that moment in init_alt_cwnd (which differs by kernel:
+ * 10 on 6.18, 0 on Debian's 6.1 and 6.12).
  */
 #ifndef EBPF_STRUCT_OPS_TCP_H
 #define EBPF_STRUCT_OPS_TCP_H
@@ -36,6 +38,7 @@ __u64 undo_cwnd_calls;
 __u64 acked_segments;
 __u64 init_alt_calls;
 __u32 init_alt_cwnd;
+__u32 init_alt_family;
 
 #define TCP_CONG_NON_RESTRICTED 0x1
 
@@ -72,6 +75,7 @@ void BPF_PROG(ebpf_reno_init_alt, struct sock *sk)
 {
 	__sync_fetch_and_add(&init_alt_calls, 1);
 	init_alt_cwnd = reno_tcp_sk(sk)->snd_cwnd;
+	init_alt_family = sk->__sk_common.skc_family;
 }
 
 SEC("struct_ops/ebpf_reno_release")

@@ -28,7 +28,7 @@ namespace Ebpf.Tests.Generated
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
             Links = new LinksCollection();
-            StructOps = new StructOpsCollection(@object);
+            StructOps = new StructOpsCollection(@object, Programs);
         }
 
         /// <summary>The underlying object (maps, programs and data sections by name).</summary>
@@ -173,6 +173,24 @@ namespace Ebpf.Tests.Generated
 
             /// <summary>Program <c>no_such_run</c>, <c>SEC("struct_ops/no_such_run")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
             public global::Ebpf.StructOpsProgram NoSuchRun { get; }
+
+            /// <summary>The property above that holds <paramref name="program"/> (a struct_ops program of this object), or null.</summary>
+            internal global::Ebpf.StructOpsProgram? StructOpsProgramOf(global::Ebpf.BpfProgram? program)
+            {
+                switch (program?.Name)
+                {
+                    case "edge_ssthresh":
+                        return EdgeSsthresh;
+                    case "edge_cong_avoid":
+                        return EdgeCongAvoid;
+                    case "edge_undo_cwnd":
+                        return EdgeUndoCwnd;
+                    case "no_such_run":
+                        return NoSuchRun;
+                    default:
+                        return program is null ? null : new global::Ebpf.StructOpsProgram(program);
+                }
+            }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
@@ -245,10 +263,10 @@ namespace Ebpf.Tests.Generated
         /// <summary>The object's struct_ops maps.</summary>
         public sealed class StructOpsCollection
         {
-            internal StructOpsCollection(global::Ebpf.BpfObject @object)
+            internal StructOpsCollection(global::Ebpf.BpfObject @object, ProgramsCollection programs)
             {
-                FutureReno = new FutureRenoStructOps(@object.GetStructOps("future_reno"));
-                NoSuch = new NoSuchStructOps(@object.GetStructOps("no_such"));
+                FutureReno = new FutureRenoStructOps(@object.GetStructOps("future_reno"), programs);
+                NoSuch = new NoSuchStructOps(@object.GetStructOps("no_such"), programs);
             }
 
             /// <summary>struct_ops map <c>future_reno</c>: <c>struct tcp_congestion_ops</c>.</summary>
@@ -263,13 +281,24 @@ namespace Ebpf.Tests.Generated
         public sealed class FutureRenoStructOps
         {
             private readonly global::Ebpf.BpfStructOps _ops;
+            private readonly ProgramsCollection _programs;
 
-            internal FutureRenoStructOps(global::Ebpf.BpfStructOps ops) => _ops = ops;
+            internal FutureRenoStructOps(global::Ebpf.BpfStructOps ops, ProgramsCollection programs)
+            {
+                _ops = ops;
+                _programs = programs;
+            }
 
             /// <summary>The struct_ops value (members by name, kernel registration).</summary>
             public global::Ebpf.BpfStructOps StructOps => _ops;
             /// <summary>The map.</summary>
             public global::Ebpf.BpfMap Map => _ops.Map;
+            /// <summary>Whether the skeleton's <c>Attach()</c> registers this map (default true; set it before Attach).</summary>
+            public bool AutoAttach
+            {
+                get => _ops.AutoAttach;
+                set => _ops.AutoAttach = value;
+            }
             /// <summary>Whether the value is registered with the kernel now.</summary>
             public bool IsRegistered => _ops.IsRegistered;
             /// <summary>The registration, while it lasts.</summary>
@@ -277,32 +306,32 @@ namespace Ebpf.Tests.Generated
             /// <summary>Registers the value with the kernel (the object must be loaded).</summary>
             public global::Ebpf.StructOpsLink Attach() => _ops.Attach();
 
-            /// <summary>Callback <c>ssthresh</c> (offset 0): program <c>edge_ssthresh</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? Ssthresh
+            /// <summary>Callback <c>ssthresh</c> (offset 0): program <c>edge_ssthresh</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? Ssthresh
             {
-                get => _ops.GetProgram("ssthresh");
-                set => _ops.SetProgram("ssthresh", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("ssthresh"));
+                set => _ops.SetProgram("ssthresh", value?.Program);
             }
 
-            /// <summary>Callback <c>cong_avoid</c> (offset 8): program <c>edge_cong_avoid</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? CongAvoid
+            /// <summary>Callback <c>cong_avoid</c> (offset 8): program <c>edge_cong_avoid</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? CongAvoid
             {
-                get => _ops.GetProgram("cong_avoid");
-                set => _ops.SetProgram("cong_avoid", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("cong_avoid"));
+                set => _ops.SetProgram("cong_avoid", value?.Program);
             }
 
-            /// <summary>Callback <c>undo_cwnd</c> (offset 16): program <c>edge_undo_cwnd</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? UndoCwnd
+            /// <summary>Callback <c>undo_cwnd</c> (offset 16): program <c>edge_undo_cwnd</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? UndoCwnd
             {
-                get => _ops.GetProgram("undo_cwnd");
-                set => _ops.SetProgram("undo_cwnd", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("undo_cwnd"));
+                set => _ops.SetProgram("undo_cwnd", value?.Program);
             }
 
-            /// <summary>Callback <c>reserved_cb</c> (offset 24): NULL in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? ReservedCb
+            /// <summary>Callback <c>reserved_cb</c> (offset 24): NULL in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? ReservedCb
             {
-                get => _ops.GetProgram("reserved_cb");
-                set => _ops.SetProgram("reserved_cb", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("reserved_cb"));
+                set => _ops.SetProgram("reserved_cb", value?.Program);
             }
 
             /// <summary><c>__u64 future_knob</c> (offset 32), settable until Load.</summary>
@@ -332,13 +361,24 @@ namespace Ebpf.Tests.Generated
         public sealed class NoSuchStructOps
         {
             private readonly global::Ebpf.BpfStructOps _ops;
+            private readonly ProgramsCollection _programs;
 
-            internal NoSuchStructOps(global::Ebpf.BpfStructOps ops) => _ops = ops;
+            internal NoSuchStructOps(global::Ebpf.BpfStructOps ops, ProgramsCollection programs)
+            {
+                _ops = ops;
+                _programs = programs;
+            }
 
             /// <summary>The struct_ops value (members by name, kernel registration).</summary>
             public global::Ebpf.BpfStructOps StructOps => _ops;
             /// <summary>The map.</summary>
             public global::Ebpf.BpfMap Map => _ops.Map;
+            /// <summary>Whether the skeleton's <c>Attach()</c> registers this map (default true; set it before Attach).</summary>
+            public bool AutoAttach
+            {
+                get => _ops.AutoAttach;
+                set => _ops.AutoAttach = value;
+            }
             /// <summary>Whether the value is registered with the kernel now.</summary>
             public bool IsRegistered => _ops.IsRegistered;
             /// <summary>The registration, while it lasts.</summary>
@@ -346,11 +386,11 @@ namespace Ebpf.Tests.Generated
             /// <summary>Registers the value with the kernel (the object must be loaded).</summary>
             public global::Ebpf.StructOpsLink Attach() => _ops.Attach();
 
-            /// <summary>Callback <c>run</c> (offset 0): program <c>no_such_run</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? Run
+            /// <summary>Callback <c>run</c> (offset 0): program <c>no_such_run</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? Run
             {
-                get => _ops.GetProgram("run");
-                set => _ops.SetProgram("run", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("run"));
+                set => _ops.SetProgram("run", value?.Program);
             }
 
             /// <summary><c>int level</c> (offset 8), settable until Load.</summary>

@@ -29,7 +29,7 @@ namespace Ebpf.Tests.Generated
             Programs = new ProgramsCollection(@object);
             Links = new LinksCollection();
             Bss = new BssSection(@object.GetDataSection(".bss"));
-            StructOps = new StructOpsCollection(@object);
+            StructOps = new StructOpsCollection(@object, Programs);
         }
 
         /// <summary>The underlying object (maps, programs and data sections by name).</summary>
@@ -148,7 +148,7 @@ namespace Ebpf.Tests.Generated
                 EbpfReno = @object.GetMap("ebpf_reno");
             }
 
-            /// <summary>Map <c>struct_o.bss</c> backing section <c>.bss</c> (72 bytes).</summary>
+            /// <summary>Map <c>struct_o.bss</c> backing section <c>.bss</c> (88 bytes).</summary>
             public global::Ebpf.BpfMap Bss { get; }
 
             /// <summary>Map <c>ebpf_reno</c>: StructOps, key 4 bytes, value 192 bytes, max entries 1.</summary>
@@ -161,6 +161,7 @@ namespace Ebpf.Tests.Generated
             internal ProgramsCollection(global::Ebpf.BpfObject @object)
             {
                 EbpfRenoInit = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_init"));
+                EbpfRenoInitAlt = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_init_alt"));
                 EbpfRenoRelease = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_release"));
                 EbpfRenoSsthresh = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_ssthresh"));
                 EbpfRenoCongAvoid = new global::Ebpf.StructOpsProgram(@object.GetProgram("ebpf_reno_cong_avoid"));
@@ -172,6 +173,9 @@ namespace Ebpf.Tests.Generated
 
             /// <summary>Program <c>ebpf_reno_init</c>, <c>SEC("struct_ops/ebpf_reno_init")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
             public global::Ebpf.StructOpsProgram EbpfRenoInit { get; }
+
+            /// <summary>Program <c>ebpf_reno_init_alt</c>, <c>SEC("struct_ops/ebpf_reno_init_alt")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps), autoload off (SEC("?...")).</summary>
+            public global::Ebpf.StructOpsProgram EbpfRenoInitAlt { get; }
 
             /// <summary>Program <c>ebpf_reno_release</c>, <c>SEC("struct_ops/ebpf_reno_release")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
             public global::Ebpf.StructOpsProgram EbpfRenoRelease { get; }
@@ -193,6 +197,34 @@ namespace Ebpf.Tests.Generated
 
             /// <summary>Program <c>ebpf_reno_undo_cwnd</c>, <c>SEC("struct_ops/ebpf_reno_undo_cwnd")</c>: StructOps, called by the kernel through the struct_ops maps that point to it (see StructOps).</summary>
             public global::Ebpf.StructOpsProgram EbpfRenoUndoCwnd { get; }
+
+            /// <summary>The property above that holds <paramref name="program"/> (a struct_ops program of this object), or null.</summary>
+            internal global::Ebpf.StructOpsProgram? StructOpsProgramOf(global::Ebpf.BpfProgram? program)
+            {
+                switch (program?.Name)
+                {
+                    case "ebpf_reno_init":
+                        return EbpfRenoInit;
+                    case "ebpf_reno_init_alt":
+                        return EbpfRenoInitAlt;
+                    case "ebpf_reno_release":
+                        return EbpfRenoRelease;
+                    case "ebpf_reno_ssthresh":
+                        return EbpfRenoSsthresh;
+                    case "ebpf_reno_cong_avoid":
+                        return EbpfRenoCongAvoid;
+                    case "ebpf_reno_set_state":
+                        return EbpfRenoSetState;
+                    case "ebpf_reno_cwnd_event":
+                        return EbpfRenoCwndEvent;
+                    case "ebpf_reno_pkts_acked":
+                        return EbpfRenoPktsAcked;
+                    case "ebpf_reno_undo_cwnd":
+                        return EbpfRenoUndoCwnd;
+                    default:
+                        return program is null ? null : new global::Ebpf.StructOpsProgram(program);
+                }
+            }
         }
 
         /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
@@ -200,6 +232,9 @@ namespace Ebpf.Tests.Generated
         {
             /// <summary>Link of program <c>ebpf_reno_init</c>.</summary>
             public global::Ebpf.BpfLink? EbpfRenoInit { get; private set; }
+
+            /// <summary>Link of program <c>ebpf_reno_init_alt</c>.</summary>
+            public global::Ebpf.BpfLink? EbpfRenoInitAlt { get; private set; }
 
             /// <summary>Link of program <c>ebpf_reno_release</c>.</summary>
             public global::Ebpf.BpfLink? EbpfRenoRelease { get; private set; }
@@ -244,6 +279,9 @@ namespace Ebpf.Tests.Generated
                         case "ebpf_reno_init":
                             EbpfRenoInit = link;
                             break;
+                        case "ebpf_reno_init_alt":
+                            EbpfRenoInitAlt = link;
+                            break;
                         case "ebpf_reno_release":
                             EbpfRenoRelease = link;
                             break;
@@ -272,6 +310,7 @@ namespace Ebpf.Tests.Generated
             internal void Clear()
             {
                 EbpfRenoInit = null;
+                EbpfRenoInitAlt = null;
                 EbpfRenoRelease = null;
                 EbpfRenoSsthresh = null;
                 EbpfRenoCongAvoid = null;
@@ -286,9 +325,9 @@ namespace Ebpf.Tests.Generated
         /// <summary>The object's struct_ops maps.</summary>
         public sealed class StructOpsCollection
         {
-            internal StructOpsCollection(global::Ebpf.BpfObject @object)
+            internal StructOpsCollection(global::Ebpf.BpfObject @object, ProgramsCollection programs)
             {
-                EbpfReno = new EbpfRenoStructOps(@object.GetStructOps("ebpf_reno"));
+                EbpfReno = new EbpfRenoStructOps(@object.GetStructOps("ebpf_reno"), programs);
             }
 
             /// <summary>struct_ops map <c>ebpf_reno</c>: <c>struct tcp_congestion_ops</c>.</summary>
@@ -300,13 +339,24 @@ namespace Ebpf.Tests.Generated
         public sealed class EbpfRenoStructOps
         {
             private readonly global::Ebpf.BpfStructOps _ops;
+            private readonly ProgramsCollection _programs;
 
-            internal EbpfRenoStructOps(global::Ebpf.BpfStructOps ops) => _ops = ops;
+            internal EbpfRenoStructOps(global::Ebpf.BpfStructOps ops, ProgramsCollection programs)
+            {
+                _ops = ops;
+                _programs = programs;
+            }
 
             /// <summary>The struct_ops value (members by name, kernel registration).</summary>
             public global::Ebpf.BpfStructOps StructOps => _ops;
             /// <summary>The map.</summary>
             public global::Ebpf.BpfMap Map => _ops.Map;
+            /// <summary>Whether the skeleton's <c>Attach()</c> registers this map (default true; set it before Attach).</summary>
+            public bool AutoAttach
+            {
+                get => _ops.AutoAttach;
+                set => _ops.AutoAttach = value;
+            }
             /// <summary>Whether the value is registered with the kernel now.</summary>
             public bool IsRegistered => _ops.IsRegistered;
             /// <summary>The registration, while it lasts.</summary>
@@ -314,81 +364,81 @@ namespace Ebpf.Tests.Generated
             /// <summary>Registers the value with the kernel (the object must be loaded).</summary>
             public global::Ebpf.StructOpsLink Attach() => _ops.Attach();
 
-            /// <summary>Callback <c>ssthresh</c> (offset 0): program <c>ebpf_reno_ssthresh</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? Ssthresh
+            /// <summary>Callback <c>ssthresh</c> (offset 0): program <c>ebpf_reno_ssthresh</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? Ssthresh
             {
-                get => _ops.GetProgram("ssthresh");
-                set => _ops.SetProgram("ssthresh", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("ssthresh"));
+                set => _ops.SetProgram("ssthresh", value?.Program);
             }
 
-            /// <summary>Callback <c>cong_avoid</c> (offset 8): program <c>ebpf_reno_cong_avoid</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? CongAvoid
+            /// <summary>Callback <c>cong_avoid</c> (offset 8): program <c>ebpf_reno_cong_avoid</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? CongAvoid
             {
-                get => _ops.GetProgram("cong_avoid");
-                set => _ops.SetProgram("cong_avoid", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("cong_avoid"));
+                set => _ops.SetProgram("cong_avoid", value?.Program);
             }
 
-            /// <summary>Callback <c>set_state</c> (offset 16): program <c>ebpf_reno_set_state</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? SetState
+            /// <summary>Callback <c>set_state</c> (offset 16): program <c>ebpf_reno_set_state</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? SetState
             {
-                get => _ops.GetProgram("set_state");
-                set => _ops.SetProgram("set_state", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("set_state"));
+                set => _ops.SetProgram("set_state", value?.Program);
             }
 
-            /// <summary>Callback <c>cwnd_event</c> (offset 24): program <c>ebpf_reno_cwnd_event</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? CwndEvent
+            /// <summary>Callback <c>cwnd_event</c> (offset 24): program <c>ebpf_reno_cwnd_event</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? CwndEvent
             {
-                get => _ops.GetProgram("cwnd_event");
-                set => _ops.SetProgram("cwnd_event", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("cwnd_event"));
+                set => _ops.SetProgram("cwnd_event", value?.Program);
             }
 
-            /// <summary>Callback <c>in_ack_event</c> (offset 32): NULL in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? InAckEvent
+            /// <summary>Callback <c>in_ack_event</c> (offset 32): NULL in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? InAckEvent
             {
-                get => _ops.GetProgram("in_ack_event");
-                set => _ops.SetProgram("in_ack_event", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("in_ack_event"));
+                set => _ops.SetProgram("in_ack_event", value?.Program);
             }
 
-            /// <summary>Callback <c>pkts_acked</c> (offset 40): program <c>ebpf_reno_pkts_acked</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? PktsAcked
+            /// <summary>Callback <c>pkts_acked</c> (offset 40): program <c>ebpf_reno_pkts_acked</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? PktsAcked
             {
-                get => _ops.GetProgram("pkts_acked");
-                set => _ops.SetProgram("pkts_acked", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("pkts_acked"));
+                set => _ops.SetProgram("pkts_acked", value?.Program);
             }
 
-            /// <summary>Callback <c>min_tso_segs</c> (offset 48): NULL in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? MinTsoSegs
+            /// <summary>Callback <c>min_tso_segs</c> (offset 48): NULL in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? MinTsoSegs
             {
-                get => _ops.GetProgram("min_tso_segs");
-                set => _ops.SetProgram("min_tso_segs", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("min_tso_segs"));
+                set => _ops.SetProgram("min_tso_segs", value?.Program);
             }
 
-            /// <summary>Callback <c>cong_control</c> (offset 56): NULL in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? CongControl
+            /// <summary>Callback <c>cong_control</c> (offset 56): NULL in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? CongControl
             {
-                get => _ops.GetProgram("cong_control");
-                set => _ops.SetProgram("cong_control", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("cong_control"));
+                set => _ops.SetProgram("cong_control", value?.Program);
             }
 
-            /// <summary>Callback <c>undo_cwnd</c> (offset 64): program <c>ebpf_reno_undo_cwnd</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? UndoCwnd
+            /// <summary>Callback <c>undo_cwnd</c> (offset 64): program <c>ebpf_reno_undo_cwnd</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? UndoCwnd
             {
-                get => _ops.GetProgram("undo_cwnd");
-                set => _ops.SetProgram("undo_cwnd", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("undo_cwnd"));
+                set => _ops.SetProgram("undo_cwnd", value?.Program);
             }
 
-            /// <summary>Callback <c>sndbuf_expand</c> (offset 72): NULL in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? SndbufExpand
+            /// <summary>Callback <c>sndbuf_expand</c> (offset 72): NULL in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? SndbufExpand
             {
-                get => _ops.GetProgram("sndbuf_expand");
-                set => _ops.SetProgram("sndbuf_expand", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("sndbuf_expand"));
+                set => _ops.SetProgram("sndbuf_expand", value?.Program);
             }
 
-            /// <summary>Callback <c>get_info</c> (offset 80): NULL in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? GetInfo
+            /// <summary>Callback <c>get_info</c> (offset 80): NULL in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? GetInfo
             {
-                get => _ops.GetProgram("get_info");
-                set => _ops.SetProgram("get_info", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("get_info"));
+                set => _ops.SetProgram("get_info", value?.Program);
             }
 
             /// <summary><c>char name[16]</c> (offset 88) as a string, settable until Load.</summary>
@@ -419,22 +469,22 @@ namespace Ebpf.Tests.Generated
                 set => _ops.Set<uint>("flags", value);
             }
 
-            /// <summary>Callback <c>init</c> (offset 136): program <c>ebpf_reno_init</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? Init
+            /// <summary>Callback <c>init</c> (offset 136): program <c>ebpf_reno_init</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? Init
             {
-                get => _ops.GetProgram("init");
-                set => _ops.SetProgram("init", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("init"));
+                set => _ops.SetProgram("init", value?.Program);
             }
 
-            /// <summary>Callback <c>release</c> (offset 144): program <c>ebpf_reno_release</c> in the object; another struct_ops program of the object, or null, until Load.</summary>
-            public global::Ebpf.BpfProgram? Release
+            /// <summary>Callback <c>release</c> (offset 144): program <c>ebpf_reno_release</c> in the object; settable to another of the object's struct_ops programs (in <c>Programs</c>), or null, until Load.</summary>
+            public global::Ebpf.StructOpsProgram? Release
             {
-                get => _ops.GetProgram("release");
-                set => _ops.SetProgram("release", value);
+                get => _programs.StructOpsProgramOf(_ops.GetProgram("release"));
+                set => _ops.SetProgram("release", value?.Program);
             }
         }
 
-        /// <summary>Variables of <c>.bss</c> (72 bytes) (live in the kernel's memory after Load).</summary>
+        /// <summary>Variables of <c>.bss</c> (88 bytes) (live in the kernel's memory after Load).</summary>
         public sealed class BssSection
         {
             private readonly global::Ebpf.BpfDataSection _section;
@@ -470,6 +520,15 @@ namespace Ebpf.Tests.Generated
 
             /// <summary><c>__u64 acked_segments</c> at offset 64.</summary>
             public ref ulong AckedSegments => ref _section.Ref<ulong>(64);
+
+            /// <summary><c>__u64 init_alt_calls</c> at offset 72.</summary>
+            public ref ulong InitAltCalls => ref _section.Ref<ulong>(72);
+
+            /// <summary><c>__u32 init_alt_cwnd</c> at offset 80.</summary>
+            public ref uint InitAltCwnd => ref _section.Ref<uint>(80);
+
+            /// <summary><c>__u32 init_alt_family</c> at offset 84.</summary>
+            public ref uint InitAltFamily => ref _section.Ref<uint>(84);
         }
 
         /// <summary><c>struct list_head</c> (16 bytes).</summary>
