@@ -13,8 +13,10 @@ using Xunit;
 namespace Ebpf.Generator.Tests;
 
 /// <summary>
-/// tests/e2e/package-e2e.sh as a test: pack, consume from a local feed, build, run on the kernel (see the script);
-/// then what the package's build embedded for <c>&lt;BpfKernelBtf Embed="true"/&gt;</c> is checked here.
+/// tests/e2e/package-e2e.sh as a test: pack every package, check what each carries, consume Ebpf.Skeletons from a
+/// local feed, build, run on the kernel, install Ebpf.Cli as a .NET tool and run it, instantiate the ebpf-tracer
+/// template, build it with clang and see it trace (see the script); then what the package's build embedded for
+/// <c>&lt;BpfKernelBtf Embed="true"/&gt;</c> is checked here.
 /// </summary>
 public class PackageE2ETests
 {
@@ -25,6 +27,7 @@ public class PackageE2ETests
             Assert.Skip("EBPF_SKIP_E2E=1");
         TestEnvironment.RequireTool("dotnet", "dotnet-sdk");
         TestEnvironment.RequireTool("xz", "xz-utils");
+        TestEnvironment.RequireTool("unzip", "unzip");
         string work = TestEnvironment.TempDir("ebpf-e2e");
         try
         {
@@ -36,6 +39,13 @@ public class PackageE2ETests
             Assert.Contains("E2E: all ok", stdout);
             Assert.Contains("E2E: embed ok", stdout);
             Assert.Contains("E2E: embed-incremental ok", stdout);
+            Assert.Contains("E2E: quality ok", stdout);
+            Assert.Contains("E2E: tool ok", stdout);
+            bool clang = TestEnvironment.Which("clang") != null;
+            if (clang)
+                Assert.Contains("E2E: template ok", stdout);
+            if (clang && TestEnvironment.IsRoot)
+                Assert.Contains("E2E: template-run ok", stdout);
             if (TestEnvironment.IsRoot)
                 Assert.Contains("E2E: run ok", stdout);
             if (TestEnvironment.IsRoot && File.Exists("/sys/kernel/btf/vmlinux"))

@@ -25,6 +25,8 @@ public class ExecSnoopTests
 
     private static string JitBinary => Path.Combine(TestEnvironment.RepoRoot, "sample-app", "bin", Configuration, "net10.0", "execsnoop.dll");
 
+    private static string HostedBinary => Path.Combine(TestEnvironment.RepoRoot, "sample-app", "hosted", "bin", Configuration, "net10.0", "execsnoop-hosted.dll");
+
     private static readonly Lazy<string> s_aot = new Lazy<string>(PublishAot);
 
     private static string PublishAot()
@@ -41,8 +43,11 @@ public class ExecSnoopTests
         return Path.Combine(outDir, "execsnoop");
     }
 
-    /// <summary>Starts execsnoop, waits until it has attached, runs <paramref name="workload"/>, and returns its JSON lines.</summary>
-    private static List<JsonElement> Trace(string exe, bool jit, string[] args, Action workload)
+    /// <summary>
+    /// Starts execsnoop, waits until it says on stderr that it has attached (a line with <paramref name="attachedMarker"/>,
+    /// given to <paramref name="onAttached"/>), runs <paramref name="workload"/>, and returns its JSON lines.
+    /// </summary>
+    private static List<JsonElement> Trace(string exe, bool jit, string[] args, Action workload, string attachedMarker = "attached", Action<string>? onAttached = null)
     {
         var psi = new ProcessStartInfo(jit ? "dotnet" : exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (jit) psi.ArgumentList.Add(exe);
@@ -55,9 +60,10 @@ public class ExecSnoopTests
         while ((line = p.StandardError.ReadLine()) != null)
         {
             err.AppendLine(line);
-            if (line.Contains("attached", StringComparison.Ordinal)) break;
+            if (line.Contains(attachedMarker, StringComparison.Ordinal)) break;
         }
         Assert.True(line != null, $"execsnoop exited before attaching (exit {(p.HasExited ? p.ExitCode : -1)}):\n{err}");
+        onAttached?.Invoke(line!);
         var errRest = p.StandardError.ReadToEndAsync();
         workload();
         Assert.True(p.WaitForExit(60_000), "execsnoop did not stop after --duration");
@@ -150,6 +156,86 @@ public class ExecSnoopTests
         Assert.DoesNotContain(events, e => quick.Contains(e.GetProperty("pid").GetInt32()));
         var exit = Assert.Single(events, e => e.GetProperty("pid").GetInt32() == slowPid);
         Assert.True(exit.GetProperty("duration_ns").GetUInt64() >= 300_000_000UL);
+    }
+
+    /// <summary>
+    /// sample-app/hosted: the Generic Host variant loads and attaches at host start (the health check sees its links),
+    /// prints the same JSON lines, and when --duration stops the host, its programs are gone from the kernel.
+    /// </summary>
+    [Fact]
+    public void HostedSampleSeesTheProcessesThisTestSpawnsAndLeavesNothingInTheKernel()
+    {
+        TestEnvironment.RequireTracefs();
+        TestEnvironment.RequireTool("bpftool", "bpftool");
+        List<int> pids = null!;
+        string attached = null!;
+        var events = Trace(HostedBinary, jit: true, new[] { "--json", "--duration", "3", "--run-stats" }, () => pids = SpawnTrue(5),
+            attachedMarker: "execsnoop-hosted: attached", onAttached: l => attached = l);
+        AssertSawExecAndExit(events, pids);
+        Assert.Contains("health Healthy", attached);
+        var ids = System.Text.RegularExpressions.Regex.Matches(attached, @"(handle_exec|handle_exit) id (\d+)")
+            .Select(m => uint.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(ids.Count == 2 && ids.All(id => id > 0), $"no program ids in '{attached}'");
+        // The kernel frees a program after an RCU grace period once its last descriptor and link are closed.
+        foreach (uint id in ids)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (TestEnvironment.Run("bpftool", new[] { "prog", "show", "id", id.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ExitCode == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"program {id} is still in the kernel 10 s after execsnoop-hosted stopped");
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dotnet-counters, as a user runs it, sees the meter "Ebpf" of the hosted sample: it launches the sample, and while
+    /// this test spawns processes, records the events the ring buffer delivered, the object's load, the two attaches
+    /// and (--run-stats) the programs' run count.
+    /// </summary>
+    [Fact]
+    public void DotnetCountersShowsTheHostedSamplesMetrics()
+    {
+        TestEnvironment.RequireTracefs();
+        string home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
+        string? counters = TestEnvironment.Which("dotnet-counters")
+            ?? (File.Exists(Path.Combine(home, ".dotnet", "tools", "dotnet-counters")) ? Path.Combine(home, ".dotnet", "tools", "dotnet-counters") : null);
+        if (counters == null)
+            Assert.Skip("dotnet-counters is not installed (.ci/run installs it: dotnet tool install -g dotnet-counters)");
+        string dir = TestEnvironment.TempDir("ebpf-counters");
+        try
+        {
+            string csv = Path.Combine(dir, "counters.csv");
+            var psi = new ProcessStartInfo(counters) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "collect", "--counters", "Ebpf", "--format", "csv", "-o", csv, "--refresh-interval", "1", "--",
+                         "dotnet", HostedBinary, "--json", "--duration", "5", "--run-stats" })
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!p.HasExited && DateTime.UtcNow < deadline)
+            {
+                SpawnTrue(1);
+                Thread.Sleep(100);
+            }
+            Assert.True(p.WaitForExit(30_000), "dotnet-counters did not stop after the sample's --duration");
+            Assert.True(File.Exists(csv), $"dotnet-counters wrote no {csv} (exit {p.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+            // Timestamp,Provider,Counter Name,Counter Type,Mean/Increment
+            var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')).Where(r => r.Length >= 5 && r[1] == "Ebpf").ToList();
+            double Total(string counter) => rows.Where(r => r[2].StartsWith(counter, StringComparison.Ordinal))
+                .Sum(r => double.Parse(r[4], System.Globalization.CultureInfo.InvariantCulture));
+            string all = string.Join("\n", rows.Select(r => string.Join(",", r)).Distinct().Take(60));
+            Assert.True(Total("ebpf.reader.events") > 0, "no ebpf.reader.events:\n" + all);
+            Assert.True(Total("ebpf.reader.bytes") > 0, "no ebpf.reader.bytes:\n" + all);
+            Assert.True(Total("ebpf.program.run.count") > 0, "no ebpf.program.run.count:\n" + all);
+            Assert.Contains(rows, r => r[2].StartsWith("ebpf.object.loads", StringComparison.Ordinal));
+            Assert.Contains(rows, r => r[2].StartsWith("ebpf.program.attaches", StringComparison.Ordinal));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
     }
 
     [Fact]

@@ -5,7 +5,16 @@
 #   tests/e2e/package-e2e.sh WORKDIR
 #
 # Steps (each prints "E2E: <step> ok" on success; the script stops at the first failure):
-#   pack         dotnet pack src/Ebpf.Skeletons into WORKDIR/feed (package version 0.1.0-e2e.<timestamp>, so assemblies are not rebuilt; private package cache)
+#   pack         dotnet pack of every package (Ebpf.Skeletons, Ebpf.Skeletons.Hosting, Ebpf.Cli, Ebpf.Templates) into
+#                WORKDIR/feed, in one command (package version 0.1.0-e2e.<timestamp>, so assemblies are not rebuilt;
+#                private package cache)
+#   quality      each package has its readme, license expression, repository (git, commit) and, where it has code,
+#                XML docs and its PDBs (a .snupkg; Ebpf.Runtime's are embedded in the assembly)
+#   tool         dotnet tool install --tool-path from the feed gives dotnet-ebpf, and `dotnet ebpf` runs it (PATH)
+#   template     dotnet new install of Ebpf.Templates (a private template hive), dotnet new ebpf-tracer -n MyTool:
+#                tracer.bpf.c, vmlinux.h dumped by our CLI, MyTool.csproj with BpfSource and the package; it builds
+#                (clang compiles the .bpf.c)
+#   template-run (root only) MyTool attaches and prints the exec of a /bin/true this script runs, with its parent pid
 #   build        app with <BpfObject Include="exec_snoop.bpf.o" Types="event"/> builds
 #   incremental  a second build leaves the base64 copy alone
 #   run          (root only) the app loads, attaches, runs /bin/true and reads its exec and exit events from the ring buffer
@@ -34,14 +43,60 @@ global_packages=${EBPF_E2E_FALLBACK_PACKAGES:-$HOME/.nuget/packages}
 step() { echo "E2E: $1 ok"; }
 fail() { echo "E2E: FAILED: $*" >&2; exit 1; }
 
-# ---- pack
-dotnet pack "$repo/src/Ebpf.Skeletons/Ebpf.Skeletons.csproj" -c Release -o "$feed" -p:PackageVersion="$version" -nologo -v q \
+# ---- pack: every package in one command (a solution filter), so that their shared projects build once
+packages=(Ebpf.Skeletons Ebpf.Skeletons.Hosting Ebpf.Cli Ebpf.Templates)
+{ printf '{ "solution": { "path": "%s", "projects": [' "$repo/Skeletons.sln"
+  sep=; for p in "${packages[@]}"; do printf '%s "src/%s/%s.csproj"' "$sep" "$p" "$p"; sep=,; done
+  printf ' ] } }\n'; } > "$work/packages.slnf"
+dotnet pack "$work/packages.slnf" -c Release -p:PackageOutputPath="$feed" -p:PackageVersion="$version" -nologo -v q \
   > "$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail pack; }
+for p in "${packages[@]}"; do [ -f "$feed/$p.$version.nupkg" ] || { ls "$feed"; fail "pack: no $p.$version.nupkg"; }; done
 step pack
 
-new_project() {   # new_project DIR ITEMS_XML
-  local dir=$1 items=$2
-  mkdir -p "$dir"
+# ---- quality: what every package carries
+for p in "${packages[@]}"; do
+  nupkg=$feed/$p.$version.nupkg
+  nuspec=$(unzip -p "$nupkg" "$p.nuspec")
+  files=$(unzip -Z1 "$nupkg")
+  echo "$nuspec" | grep -q '<license type="expression">MIT</license>' || fail "quality: $p has no license expression"
+  echo "$nuspec" | grep -q '<readme>README.md</readme>' && echo "$files" | grep -qx README.md || fail "quality: $p has no readme"
+  echo "$nuspec" | grep -q '<repository type="git"[^>]* commit="[0-9a-f]\{40\}"' || fail "quality: $p has no repository type and commit"
+  echo "$nuspec" | grep -q '<description>..' || fail "quality: $p has no description"
+  case $p in
+    Ebpf.Templates) ;;   # content only: no assemblies, no symbols
+    Ebpf.Cli)
+      unzip -Z1 "$feed/$p.$version.snupkg" | grep -q '^tools/net10.0/any/dotnet-ebpf.pdb$' || fail "quality: $p.snupkg has no dotnet-ebpf.pdb" ;;
+    Ebpf.Skeletons)
+      # Its code is Ebpf.Runtime, built with its PDB embedded (a portable PDB blob starts with "MPDB").
+      for tfm in net8.0 net10.0; do
+        echo "$files" | grep -qx "lib/$tfm/Ebpf.Runtime.xml" || fail "quality: $p has no XML docs for lib/$tfm/Ebpf.Runtime.dll"
+        [ "$(unzip -p "$nupkg" "lib/$tfm/Ebpf.Runtime.dll" | grep -ac MPDB)" -gt 0 ] || fail "quality: lib/$tfm/Ebpf.Runtime.dll has no embedded PDB"
+      done ;;
+    *)
+      lib=$(echo "$files" | grep '^lib/net10.0/.*\.dll$' | head -1)
+      [ -n "$lib" ] || fail "quality: $p has no lib/net10.0 assembly"
+      echo "$files" | grep -qx "${lib%.dll}.xml" || fail "quality: $p has no XML docs for $lib"
+      unzip -Z1 "$feed/$p.$version.snupkg" | grep -qx "${lib%.dll}.pdb" || fail "quality: $p.snupkg has no ${lib%.dll}.pdb" ;;
+  esac
+  echo "E2E: package $p: $(echo "$files" | wc -l) files, $(stat -c %s "$nupkg") bytes"
+done
+step quality
+
+# ---- tool: Ebpf.Cli as a .NET tool, from the feed, into a tool path of its own
+tools=$work/tools
+dotnet tool install Ebpf.Cli --version "$version" --tool-path "$tools" --add-source "$feed" > "$work/tool.log" 2>&1 \
+  || { cat "$work/tool.log"; fail "tool: dotnet tool install"; }
+[ -x "$tools/dotnet-ebpf" ] || fail "tool: no dotnet-ebpf in $tools"
+out=$("$tools/dotnet-ebpf" object info "$repo/bpf/exec_snoop.bpf.o" 2>&1) || { echo "$out"; fail "tool: dotnet-ebpf object info"; }
+echo "$out" | grep -q 'handle_exec' || { echo "$out"; fail "tool: dotnet-ebpf object info does not list handle_exec"; }
+# `dotnet ebpf` finds dotnet-ebpf on PATH, as after `dotnet tool install -g`.
+out=$(PATH="$tools:$PATH" dotnet ebpf btf dump "$repo/tests/data/btf/5.10.0-46-amd64.btf.gz" --format c 2>&1) \
+  || { echo "$out" | tail -5; fail "tool: dotnet ebpf btf dump"; }
+echo "$out" | grep -q '^struct task_struct {' || fail "tool: dotnet ebpf btf dump --format c has no struct task_struct"
+step tool
+
+nuget_config() {   # nuget_config DIR: DIR/NuGet.config adds the feed, and no Directory.* file above DIR is imported
+  local dir=$1
   # The local feed is added to the sources of the machine's own NuGet configuration (no <clear/>): whatever
   # registry that names serves the package's dependencies; this file names none.
   cat > "$dir/NuGet.config" <<XML
@@ -59,6 +114,12 @@ XML
   echo '<Project></Project>' > "$dir/Directory.Build.props"
   echo '<Project></Project>' > "$dir/Directory.Build.targets"
   echo '<Project></Project>' > "$dir/Directory.Packages.props"
+}
+
+new_project() {   # new_project DIR ITEMS_XML
+  local dir=$1 items=$2
+  mkdir -p "$dir"
+  nuget_config "$dir"
   cat > "$dir/App.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
@@ -321,5 +382,44 @@ CS
   step noclang
 else
   echo "E2E: bpfsource skipped (no clang)"
+fi
+# ---- template: dotnet new ebpf-tracer from the feed's Ebpf.Templates, in a template hive of its own
+if command -v clang > /dev/null; then
+  hive=$work/template-hive tpl=$work/tpl
+  mkdir -p "$tpl"
+  nuget_config "$tpl"
+  dotnet new install "$feed/Ebpf.Templates.$version.nupkg" --debug:custom-hive "$hive" > "$work/template-install.log" 2>&1 \
+    || { cat "$work/template-install.log"; fail "template: dotnet new install"; }
+  (cd "$tpl" && dotnet new ebpf-tracer -n MyTool --debug:custom-hive "$hive") > "$work/template-new.log" 2>&1 \
+    || { cat "$work/template-new.log"; fail "template: dotnet new ebpf-tracer"; }
+  proj=$tpl/MyTool
+  for f in MyTool.csproj Program.cs tracer.bpf.c vmlinux.h README.md; do [ -f "$proj/$f" ] || fail "template: no $f"; done
+  grep -q '<BpfSource Include="tracer.bpf.c"' "$proj/MyTool.csproj" || fail "template: MyTool.csproj has no BpfSource"
+  grep -q "<PackageReference Include=\"Ebpf.Skeletons\" Version=\"$version\"" "$proj/MyTool.csproj" || fail "template: MyTool.csproj does not reference Ebpf.Skeletons $version"
+  grep -q 'BPF_CORE_READ' "$proj/tracer.bpf.c" && grep -q 'BPF_MAP_TYPE_RINGBUF' "$proj/tracer.bpf.c" || fail "template: tracer.bpf.c is not a CO-RE ring-buffer program"
+  # vmlinux.h is the CLI's dump of the kernel BTF the package was made from, byte for byte.
+  "$tools/dotnet-ebpf" btf dump "$repo/tests/data/btf/6.1.0-56-amd64.btf.gz" --format c > "$work/vmlinux.expected.h"
+  cmp -s "$proj/vmlinux.h" "$work/vmlinux.expected.h" || fail "template: vmlinux.h is not dotnet ebpf btf dump --format c of 6.1.0-56-amd64"
+  grep -q 'namespace MyTool\|using MyTool;' "$proj/Program.cs" || fail "template: Program.cs does not use the project's namespace"
+  dotnet build "$proj" -c Release -nologo -v q > "$work/template-build.log" 2>&1 || { cat "$work/template-build.log"; fail "template: build"; }
+  [ -f "$proj/bin/Release/net10.0/MyTool.dll" ] || fail "template: no MyTool.dll"
+  step template
+
+  if [ "$(id -u)" = "0" ] && [ -d /sys/kernel/tracing/events -o -d /sys/kernel/debug/tracing/events ]; then
+    out=$work/mytool.out
+    dotnet "$proj/bin/Release/net10.0/MyTool.dll" --duration 6 > "$out" 2>&1 &
+    tool_pid=$!
+    for _ in $(seq 300); do grep -q '^Tracing exec' "$out" && break; kill -0 $tool_pid 2>/dev/null || break; sleep 0.1; done
+    grep -q '^Tracing exec' "$out" || { cat "$out"; fail "template-run: MyTool did not attach"; }
+    for _ in 1 2 3; do /bin/true; done
+    wait $tool_pid || { cat "$out"; fail "template-run: MyTool failed"; }
+    # PID PPID COMM FILENAME: the parent (read with BPF_CORE_READ) is this script.
+    grep -E "^[0-9]+ +$BASHPID +true +/bin/true\$" "$out" || { cat "$out"; fail "template-run: no exec of /bin/true with parent $BASHPID"; }
+    step template-run
+  else
+    echo "E2E: template-run skipped (needs root and tracefs)"
+  fi
+else
+  echo "E2E: template skipped (no clang)"
 fi
 echo "E2E: all ok"
