@@ -194,7 +194,7 @@ public class ExecSnoopTests
     /// and (--run-stats) the programs' run count.
     /// </summary>
     [Fact]
-    public void DotnetCountersShowsTheHostedSamplesMetrics()
+    public async System.Threading.Tasks.Task DotnetCountersShowsTheHostedSamplesMetrics()
     {
         TestEnvironment.RequireTracefs();
         string home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
@@ -220,7 +220,8 @@ public class ExecSnoopTests
                 Thread.Sleep(100);
             }
             Assert.True(p.WaitForExit(30_000), "dotnet-counters did not stop after the sample's --duration");
-            Assert.True(File.Exists(csv), $"dotnet-counters wrote no {csv} (exit {p.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+            string output = await stdout + "\n" + await stderr;
+            Assert.True(File.Exists(csv), $"dotnet-counters wrote no {csv} (exit {p.ExitCode}):\n{output}");
             // Timestamp,Provider,Counter Name,Counter Type,Mean/Increment
             var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')).Where(r => r.Length >= 5 && r[1] == "Ebpf").ToList();
             double Total(string counter) => rows.Where(r => r[2].StartsWith(counter, StringComparison.Ordinal))

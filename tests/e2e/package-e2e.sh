@@ -92,7 +92,7 @@ echo "$out" | grep -q 'handle_exec' || { echo "$out"; fail "tool: dotnet-ebpf ob
 # `dotnet ebpf` finds dotnet-ebpf on PATH, as after `dotnet tool install -g`.
 out=$(PATH="$tools:$PATH" dotnet ebpf btf dump "$repo/tests/data/btf/5.10.0-46-amd64.btf.gz" --format c 2>&1) \
   || { echo "$out" | tail -5; fail "tool: dotnet ebpf btf dump"; }
-echo "$out" | grep -q '^struct task_struct {' || fail "tool: dotnet ebpf btf dump --format c has no struct task_struct"
+[ "$(echo "$out" | grep -c '^struct task_struct {')" = 1 ] || fail "tool: dotnet ebpf btf dump --format c has no struct task_struct"
 step tool
 
 nuget_config() {   # nuget_config DIR: DIR/NuGet.config adds the feed, and no Directory.* file above DIR is imported

@@ -23,6 +23,10 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+// A ring buffer has no value type: this global keeps struct event in the object's BTF, where the source generator
+// finds it (Types="event" in the .csproj) and makes TracerSkeleton.Event of it.
+struct event *unused_event __attribute__((unused));
+
 // Set from C# between Open and Load (skel.Rodata.TargetPid): 0 traces every process.
 const volatile __u32 target_pid = 0;
 
