@@ -98,15 +98,19 @@ public class PerfBufferReaderTests
         using var reader = new PerfBufferReader(obj.GetMap("samples"), pagesPerCpu: 1);
         long reported = 0;
         reader.LostCallback = (cpu, lost) => reported += (long)lost;
-        obj.Attach();
         const int calls = 3000; // 1 page holds ~170 samples of 24 bytes
-        for (int i = 0; i < calls; i++) GetPid();
         int ours = 0;
         PerfBufferCallback count = (int _, ReadOnlySpan<byte> d) => { if (MemoryMarshal.Read<MapSample>(d).Tgid == Me) ours++; };
-        reader.Consume(count);
-        // the kernel writes its PERF_RECORD_LOST once there is room again, before the next sample
-        GetPid();
-        obj.Detach();
+        // On one CPU: its ring overflows, and the next sample (the last getpid) brings the lost-sample record into it.
+        using (new OneCpu())
+        {
+            obj.Attach();
+            for (int i = 0; i < calls; i++) GetPid();
+            reader.Consume(count);
+            // the kernel writes its PERF_RECORD_LOST once there is room again, before the next sample
+            GetPid();
+            obj.Detach();
+        }
         reader.Consume(count);
         Assert.True(reader.LostSamples > 0, $"nothing was lost from a one-page ring ({ours} of ours received)");
         Assert.Equal(reader.LostSamples, reported);
