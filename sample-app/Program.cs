@@ -69,8 +69,15 @@ internal static class Program
                 lifetimes.Add(e.DurationNs / 1000);
             output.Write(in e);
         };
-        while (!cancel.IsCancellationRequested)
-            output.EndOfBatch(reader.Poll(onEvent, timeoutMs: 100));
+        try
+        {
+            while (true)
+                output.EndOfBatch(reader.Poll(onEvent, TimeSpan.FromMilliseconds(100), cancel.Token));
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C, SIGTERM or --duration: what the ring still holds is read below.
+        }
         reader.Consume(onEvent);
         output.Flush();
 

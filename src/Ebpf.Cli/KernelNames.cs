@@ -43,7 +43,7 @@ internal static class KernelNames
         _ => origin.ToString().ToLowerInvariant(),
     };
 
-    private static readonly (uint Flag, string Name)[] s_mapFlags =
+    private static readonly (BpfMapFlags Flag, string Name)[] s_mapFlags =
     {
         (BpfMapFlags.NoPrealloc, "no_prealloc"),
         (BpfMapFlags.NoCommonLru, "no_common_lru"),
@@ -62,22 +62,24 @@ internal static class KernelNames
         (BpfMapFlags.PathFd, "path_fd"),
         (BpfMapFlags.VtypeBtfObjFd, "vtype_btf_obj_fd"),
         (BpfMapFlags.TokenFd, "token_fd"),
-        (BpfMapFlags.SegV, "segv_on_fault"),
+        (BpfMapFlags.SegvOnFault, "segv_on_fault"),
+        (BpfMapFlags.NoUserConv, "no_user_conv"),
     };
 
     /// <summary>Map flags as "0x480 (rdonly_prog|mmapable)", or "0".</summary>
-    public static string MapFlags(uint flags)
+    public static string MapFlags(BpfMapFlags mapFlags)
     {
+        uint flags = (uint)mapFlags;
         if (flags == 0)
             return "0";
         var names = new List<string>();
         uint rest = flags;
         foreach (var (flag, name) in s_mapFlags)
         {
-            if ((flags & flag) != 0)
+            if ((flags & (uint)flag) != 0)
             {
                 names.Add(name);
-                rest &= ~flag;
+                rest &= ~(uint)flag;
             }
         }
         if (rest != 0)

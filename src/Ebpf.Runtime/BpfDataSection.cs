@@ -61,6 +61,7 @@ public sealed unsafe class BpfDataSection
     /// </summary>
     public void Resize(int newSize)
     {
+        Map.ThrowIfDisposed();
         if (IsLoaded)
             throw new InvalidOperationException($"section '{SectionName}' can only be resized before Load()");
         if (newSize <= 0)
@@ -71,6 +72,7 @@ public sealed unsafe class BpfDataSection
 
     private void Check(int offset, int size)
     {
+        Map.ThrowIfDisposed();
         if (offset < 0 || size < 0 || offset > Size - size)
             throw new ArgumentOutOfRangeException(nameof(offset), $"section '{SectionName}': {size} bytes at offset {offset} lie outside its {Size} bytes");
     }
@@ -83,6 +85,7 @@ public sealed unsafe class BpfDataSection
     /// <summary>The section's bytes for writing (before load; after load only for writable, mapped sections).</summary>
     public Span<byte> AsSpan()
     {
+        Map.ThrowIfDisposed();
         if (!IsWritable) throw ReadOnlyAfterLoad();
         if (!IsLoaded) return _staging;
         if (_mapping != null) return _mapping.GetSpan();
@@ -92,6 +95,7 @@ public sealed unsafe class BpfDataSection
     /// <summary>The section's bytes for reading. For a section that is not mapped after load, a fresh copy read from the map.</summary>
     public ReadOnlySpan<byte> AsReadOnlySpan()
     {
+        Map.ThrowIfDisposed();
         if (!IsLoaded) return _staging;
         if (_mapping != null) return _mapping.GetSpan();
         return Snapshot();

@@ -27,7 +27,9 @@ public enum BpfMapUpdateFlags : ulong
 public class BpfMap : IDisposable
 {
     private BpfHandle? _handle;
-    private uint _keySize, _valueSize, _maxEntries, _flags, _numaNode;
+    private bool _disposed;
+    private uint _keySize, _valueSize, _maxEntries, _numaNode;
+    private BpfMapFlags _flags;
     private ulong _mapExtra;
     private string? _pinPath;
 
@@ -46,7 +48,7 @@ public class BpfMap : IDisposable
             _flags = spec.Flags;
             _numaNode = spec.NumaNode;
             _mapExtra = spec.MapExtra;
-            AutoCreate = spec.Autocreate;
+            _autoCreate = spec.Autocreate;
         }
     }
 
@@ -58,7 +60,7 @@ public class BpfMap : IDisposable
         _keySize = info.KeySize;
         _valueSize = info.ValueSize;
         _maxEntries = info.MaxEntries;
-        _flags = info.MapFlags;
+        _flags = (BpfMapFlags)info.MapFlags;
         _mapExtra = info.MapExtra;
         Id = info.Id;
     }
@@ -111,8 +113,8 @@ public class BpfMap : IDisposable
         set { EnsureNotLoaded(nameof(MaxEntries)); _maxEntries = value; }
     }
 
-    /// <summary>BPF_F_* map flags (see <see cref="BpfMapFlags"/>).</summary>
-    public uint Flags
+    /// <summary>The map's <c>BPF_F_*</c> flags; can be changed before load.</summary>
+    public BpfMapFlags Flags
     {
         get => _flags;
         set { EnsureNotLoaded(nameof(Flags)); _flags = value; }
@@ -131,7 +133,13 @@ public class BpfMap : IDisposable
     }
 
     /// <summary>Whether the object creates this map at load (default true; false to create it yourself and <see cref="ReuseHandle"/>).</summary>
-    public bool AutoCreate { get; set; } = true;
+    public bool AutoCreate
+    {
+        get => _autoCreate;
+        set { EnsureNotLoaded(nameof(AutoCreate)); _autoCreate = value; }
+    }
+
+    private bool _autoCreate = true;
 
     /// <summary>Where the map is pinned, or null.</summary>
     public string? PinPath => _pinPath;
@@ -171,15 +179,32 @@ public class BpfMap : IDisposable
         _keySize = info.KeySize;
         _valueSize = info.ValueSize;
         _maxEntries = info.MaxEntries;
-        _flags = info.MapFlags;
-        AutoCreate = false;
+        _flags = (BpfMapFlags)info.MapFlags;
+        _autoCreate = false;
     }
 
+    /// <summary>
+    /// Before load: <see cref="InvalidOperationException"/>; after <see cref="Dispose"/> (of the map or of its object):
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private Exception NotLoaded() =>
-        new InvalidOperationException(_handle != null ? $"map '{Name}' is closed" : $"map '{Name}' is not created yet: call Load() on its object first");
+        _disposed || _handle != null
+            ? new ObjectDisposedException(nameof(BpfMap), $"map '{Name}' is closed: it or its object was disposed")
+            : new InvalidOperationException($"map '{Name}' is not created yet: call Load() on its object first");
+
+    /// <summary>Whether <see cref="Dispose"/> was called (directly or by the map's object).</summary>
+    internal bool IsDisposed => _disposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the map (or its object) was disposed.</summary>
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed) throw NotLoaded();
+    }
 
     private void EnsureNotLoaded(string what)
     {
+        ThrowIfDisposed();
         if (_handle != null)
             throw new InvalidOperationException($"map '{Name}': {what} can only be changed before the map is created (before Load())");
     }
@@ -301,15 +326,15 @@ public class BpfMap : IDisposable
 
     // ------------------------------------------------------------------ untyped API
 
-    /// <summary>Looks up <paramref name="key"/>; false when absent.</summary>
-    public unsafe bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value, ulong flags = 0)
+    /// <summary>Looks up <paramref name="key"/>; false when absent. <see cref="BpfMapLookupFlags.Lock"/> copies the value under its bpf_spin_lock.</summary>
+    public unsafe bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value, BpfMapLookupFlags flags = BpfMapLookupFlags.None)
     {
         CheckKey(key);
         CheckValue(value.Length, nameof(value));
         fixed (byte* k = key)
         fixed (byte* v = value)
         {
-            int r = LookupRaw(k, v, flags);
+            int r = LookupRaw(k, v, (ulong)flags);
             if (r == 0) return true;
             if (r == -Errno.ENOENT) return false;
             throw ElementError(BpfCommand.MapLookupElem, -r);
@@ -389,7 +414,7 @@ public class BpfMap : IDisposable
         _pinPath = path;
     }
 
-    /// <summary>Removes the pin (the map lives on while something else holds it).</summary>
+    /// <summary>Removes the pin (the map lives on while something else holds it). Allowed after Dispose: a pin outlives the descriptor.</summary>
     public void Unpin()
     {
         if (_pinPath == null) return;
@@ -440,9 +465,19 @@ public class BpfMap : IDisposable
         return map;
     }
 
+    /// <summary>A load failed: the descriptor is closed and the map is back to its state before Load (not disposed).</summary>
+    internal void ReleaseAfterFailedLoad()
+    {
+        var h = _handle;
+        _handle = null;
+        Id = 0;
+        h?.Dispose();
+    }
+
     /// <summary>Closes this process's descriptor (the kernel keeps the map while pins, programs or links hold it).</summary>
     public void Dispose()
     {
+        _disposed = true;
         _handle?.Dispose();
         GC.SuppressFinalize(this);
     }

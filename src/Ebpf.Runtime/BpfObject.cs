@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.IO;
 using System.Reflection;
 using Ebpf.Kernel;
@@ -165,12 +166,14 @@ public sealed class BpfObject : IDisposable
     public BpfMap GetMap(string name) =>
         _mapsByName.TryGetValue(name, out var m) ? m : throw new KeyNotFoundException($"object '{Name}' has no map named '{name}' (maps: {string.Join(", ", _mapsByName.Keys)})");
 
-    public bool TryGetMap(string name, out BpfMap map) => _mapsByName.TryGetValue(name, out map!);
+    /// <summary>The map named <paramref name="name"/>; false (and null) when the object has none.</summary>
+    public bool TryGetMap(string name, [NotNullWhen(true)] out BpfMap? map) => _mapsByName.TryGetValue(name, out map);
 
     public BpfProgram GetProgram(string name) =>
         _programsByName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"object '{Name}' has no program named '{name}' (programs: {string.Join(", ", _programsByName.Keys)})");
 
-    public bool TryGetProgram(string name, out BpfProgram program) => _programsByName.TryGetValue(name, out program!);
+    /// <summary>The program named <paramref name="name"/>; false (and null) when the object has none.</summary>
+    public bool TryGetProgram(string name, [NotNullWhen(true)] out BpfProgram? program) => _programsByName.TryGetValue(name, out program);
 
     /// <summary>The data section ".rodata", ".data", ".bss", ".kconfig" or a custom ".data.x"/".rodata.x".</summary>
     public BpfDataSection GetDataSection(string sectionName)
@@ -192,11 +195,12 @@ public sealed class BpfObject : IDisposable
         throw new KeyNotFoundException($"object '{Name}' has no struct_ops map '{name}' (struct_ops maps: {(names.Count == 0 ? "none" : string.Join(", ", names))})");
     }
 
-    public bool TryGetDataSection(string sectionName, out BpfDataSection section)
+    /// <summary>The data section <paramref name="sectionName"/>; false (and null) when the object has none.</summary>
+    public bool TryGetDataSection(string sectionName, [NotNullWhen(true)] out BpfDataSection? section)
     {
         foreach (var s in _sections)
             if (s.SectionName == sectionName) { section = s; return true; }
-        section = null!;
+        section = null;
         return false;
     }
 
@@ -367,19 +371,28 @@ public sealed class BpfObject : IDisposable
             {
                 try { ops.Link?.Dispose(); } catch (BpfException) { }
             }
-            ReleaseKernelObjects();
+            ReleaseKernelObjects(disposing: true);
         }
     }
 
-    /// <summary>Closes everything the loader created (also used when a load fails half way).</summary>
-    internal void ReleaseKernelObjects()
+    /// <summary>
+    /// Closes everything the loader created: on Dispose (maps and programs are disposed), or when a load fails half
+    /// way (they go back to their state before Load).
+    /// </summary>
+    internal void ReleaseKernelObjects(bool disposing)
     {
         foreach (var s in _sections)
             s.ReleaseMapping();
         foreach (var p in _programs)
-            p.Dispose();
+        {
+            if (disposing) p.Dispose();
+            else p.ReleaseAfterFailedLoad();
+        }
         foreach (var m in _maps)
-            m.Dispose();
+        {
+            if (disposing) m.Dispose();
+            else m.ReleaseAfterFailedLoad();
+        }
         BtfHandle?.Dispose();
         BtfHandle = null;
     }

@@ -6,6 +6,20 @@ using Ebpf.Objects;
 
 namespace Ebpf;
 
+/// <summary>Flags of <c>BPF_PROG_TEST_RUN</c> (<see cref="BpfProgram.TestRun"/>).</summary>
+[Flags]
+public enum BpfTestRunFlags : uint
+{
+    /// <summary>No flag.</summary>
+    None = 0,
+    /// <summary><c>BPF_F_TEST_RUN_ON_CPU</c>: run on the CPU given (raw tracepoint programs).</summary>
+    RunOnCpu = 1u << 0,
+    /// <summary><c>BPF_F_TEST_XDP_LIVE_FRAMES</c>: XDP frames are really sent or redirected (Linux 5.18).</summary>
+    XdpLiveFrames = 1u << 1,
+    /// <summary><c>BPF_F_TEST_SKB_CHECKSUM_COMPLETE</c>: the skb carries a complete checksum (Linux 6.1).</summary>
+    SkbChecksumComplete = 1u << 2,
+}
+
 /// <summary>Result of running a program with BPF_PROG_TEST_RUN.</summary>
 public readonly struct BpfTestRunResult
 {
@@ -32,11 +46,13 @@ public readonly struct BpfTestRunResult
 public partial class BpfProgram : IDisposable
 {
     private BpfHandle? _handle;
+    private bool _disposed;
     private BpfProgramType _type;
     private BpfAttachType? _expectedAttachType;
     private bool _autoload;
     private string? _attachTarget;
     private string? _pinPath;
+    private BpfProgramFlags _flags;
 
     internal BpfProgram(BpfObject? owner, ProgramSpec? spec, string name, string sectionName, BpfProgramType type, Syscalls sys)
     {
@@ -51,7 +67,7 @@ public partial class BpfProgram : IDisposable
             _expectedAttachType = spec.ExpectedAttachType;
             _autoload = spec.Autoload;
             _attachTarget = spec.Section?.AttachBtfName;
-            ProgramFlags = spec.Section?.ProgramLoadFlags ?? 0;
+            _flags = spec.Section?.ProgramLoadFlags ?? BpfProgramFlags.None;
         }
     }
 
@@ -100,8 +116,12 @@ public partial class BpfProgram : IDisposable
         set { EnsureNotLoaded(nameof(AttachTarget)); _attachTarget = value; }
     }
 
-    /// <summary>BPF_F_* load flags (sleepable, xdp frags, ...).</summary>
-    public uint ProgramFlags { get; set; }
+    /// <summary>The <c>BPF_F_*</c> load flags (sleepable, XDP frags, ...); from the section name by default, can be changed before load.</summary>
+    public BpfProgramFlags Flags
+    {
+        get => _flags;
+        set { EnsureNotLoaded(nameof(Flags)); _flags = value; }
+    }
 
     /// <summary>Verifier log level for this program (overrides the object's option when set).</summary>
     public int? VerifierLogLevel { get; set; }
@@ -115,9 +135,22 @@ public partial class BpfProgram : IDisposable
     /// <summary>CO-RE decisions made for this program at load (subprograms included).</summary>
     public IReadOnlyList<CoreRelocationResult> CoreRelocations { get; internal set; } = Array.Empty<CoreRelocationResult>();
 
-    /// <summary>The program's descriptor; throws before load.</summary>
-    public BpfHandle Handle => _handle is { IsClosed: false } h ? h : throw new InvalidOperationException(
-        _handle != null ? $"program '{Name}' is closed" : $"program '{Name}' is not loaded" + (Spec != null && !_autoload ? " (its Autoload is false)" : ": call Load() on its object first"));
+    /// <summary>The program's descriptor; throws before load (<see cref="InvalidOperationException"/>) and after Dispose (<see cref="ObjectDisposedException"/>).</summary>
+    public BpfHandle Handle => _handle is { IsClosed: false } h ? h : throw NotLoaded();
+
+    private Exception NotLoaded() =>
+        _disposed || _handle != null
+            ? new ObjectDisposedException(nameof(BpfProgram), $"program '{Name}' is closed: it or its object was disposed")
+            : new InvalidOperationException($"program '{Name}' is not loaded" + (Spec != null && !_autoload ? " (its Autoload is false)" : ": call Load() on its object first"));
+
+    /// <summary>Whether <see cref="Dispose"/> was called (directly or by the program's object).</summary>
+    internal bool IsDisposed => _disposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the program (or its object) was disposed.</summary>
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed) throw NotLoaded();
+    }
 
     public int Fd => Handle.Fd;
 
@@ -131,13 +164,14 @@ public partial class BpfProgram : IDisposable
 
     private void EnsureNotLoaded(string what)
     {
+        ThrowIfDisposed();
         if (_handle != null)
             throw new InvalidOperationException($"program '{Name}': {what} can only be changed before Load()");
     }
 
     /// <summary>Runs the program once (or <paramref name="repeat"/> times) in the kernel with BPF_PROG_TEST_RUN.</summary>
     public unsafe BpfTestRunResult TestRun(ReadOnlySpan<byte> data = default, Span<byte> dataOut = default, ReadOnlySpan<byte> context = default,
-        Span<byte> contextOut = default, uint repeat = 0, uint flags = 0, uint cpu = 0)
+        Span<byte> contextOut = default, uint repeat = 0, BpfTestRunFlags flags = BpfTestRunFlags.None, uint cpu = 0)
     {
         var h = Handle;
         bool added = false;
@@ -161,7 +195,7 @@ public partial class BpfProgram : IDisposable
                     CtxOut = (ulong)cout,
                     CtxSizeOut = (uint)contextOut.Length,
                     Repeat = repeat,
-                    Flags = flags,
+                    Flags = (uint)flags,
                     Cpu = cpu,
                 };
                 int r = BpfSys.Call(Syscalls, BpfCommand.ProgTestRun, ref a);
@@ -202,9 +236,19 @@ public partial class BpfProgram : IDisposable
         _pinPath = null;
     }
 
+    /// <summary>A load failed: the descriptor is closed and the program is back to its state before Load (not disposed).</summary>
+    internal void ReleaseAfterFailedLoad()
+    {
+        var h = _handle;
+        _handle = null;
+        Id = 0;
+        h?.Dispose();
+    }
+
     /// <summary>Closes the descriptor (an attached program stays attached while a link or hook holds it).</summary>
     public void Dispose()
     {
+        _disposed = true;
         _handle?.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -111,6 +111,7 @@ public sealed class BpfStructOps
 
     private void EnsureNotLoaded(string what)
     {
+        Map.ThrowIfDisposed();
         if (Map.IsLoaded || Object.IsLoaded)
             throw new InvalidOperationException($"struct_ops map '{Name}': {what} can only be changed before Load() (the kernel's copy is fixed at registration)");
     }
@@ -197,6 +198,7 @@ public sealed class BpfStructOps
     /// </summary>
     public StructOpsLink Attach()
     {
+        Map.ThrowIfDisposed();
         if (!Map.IsLoaded)
             throw new InvalidOperationException($"struct_ops map '{Name}' is not created: call Load() on its object first" + (!Map.AutoCreate ? " (its AutoCreate is false)" : string.Empty));
         if (Link != null)

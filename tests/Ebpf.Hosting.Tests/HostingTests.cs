@@ -127,7 +127,7 @@ public sealed class HostingTests : IDisposable
     {
         var logs = new LogSink();
         // A ring buffer takes no BPF_F_NO_PREALLOC: the kernel refuses to create the map, and the load fails.
-        using var host = BuildHost(options: o => o.Configure(s => s.Object.GetMap("small_rb").Flags = Ebpf.Objects.BpfMapFlags.NoPrealloc), logs: logs);
+        using var host = BuildHost(options: o => o.Configure(s => s.Object.GetMap("small_rb").Flags = BpfMapFlags.NoPrealloc), logs: logs);
         var e = await Assert.ThrowsAnyAsync<BpfException>(() => host.StartAsync());
         Assert.Contains("small_rb", e.Message);
         // the same error again for anyone asking for the skeleton, and nothing is left loaded

@@ -246,7 +246,8 @@ public class SectionDefinitionsTests
     public void Match_ExposesLoadFlagsAndBtfTarget()
     {
         Assert.True(SectionDefinitions.TryMatch("fentry.s/bpf_fentry_test1", out var fentry));
-        Assert.Equal(1u << 4, fentry.ProgramLoadFlags); // BPF_F_SLEEPABLE
+        Assert.Equal(BpfProgramFlags.Sleepable, fentry.ProgramLoadFlags); // BPF_F_SLEEPABLE, 1 << 4
+        Assert.Equal(1u << 4, (uint)BpfProgramFlags.Sleepable);
         Assert.Equal("bpf_fentry_test1", fentry.AttachBtfName);
         Assert.True(fentry.Flags.HasFlag(SectionFlags.AttachBtf));
 
@@ -255,17 +256,18 @@ public class SectionDefinitionsTests
         Assert.False(bareFentry.IsAutoAttachable);
 
         Assert.True(SectionDefinitions.TryMatch("xdp.frags", out var frags));
-        Assert.Equal(1u << 5, frags.ProgramLoadFlags); // BPF_F_XDP_HAS_FRAGS
+        Assert.Equal(BpfProgramFlags.XdpHasFrags, frags.ProgramLoadFlags); // BPF_F_XDP_HAS_FRAGS, 1 << 5
+        Assert.Equal(1u << 5, (uint)BpfProgramFlags.XdpHasFrags);
         Assert.Equal(SectionFlags.XdpFrags, frags.Flags);
 
         Assert.True(SectionDefinitions.TryMatch("xdp", out var xdp));
-        Assert.Equal(0u, xdp.ProgramLoadFlags);
+        Assert.Equal(BpfProgramFlags.None, xdp.ProgramLoadFlags);
         Assert.Equal(SectionFlags.AttachableOptional, xdp.Flags);
         Assert.Equal(SectionFlags.Attachable | SectionFlags.ExpectedAttachTypeOptional, xdp.Flags);
 
         Assert.True(SectionDefinitions.TryMatch("kprobe/do_sys_open", out var kprobe));
         Assert.Null(kprobe.AttachBtfName);
-        Assert.Equal(0u, kprobe.ProgramLoadFlags);
+        Assert.Equal(BpfProgramFlags.None, kprobe.ProgramLoadFlags);
 
         Assert.True(SectionDefinitions.TryMatch("usdt.s/bin:p:n", out var usdt));
         Assert.Equal(SectionFlags.Usdt | SectionFlags.Sleepable, usdt.Flags);

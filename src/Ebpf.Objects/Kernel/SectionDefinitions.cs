@@ -262,8 +262,6 @@ public enum SectionMatchKind
 /// <summary>One row of the section table: which program type and load options a <c>SEC("...")</c> name selects.</summary>
 public sealed class SectionDefinition
 {
-    private const uint BpfFSleepable = 1u << 4;
-    private const uint BpfFXdpHasFrags = 1u << 5;
 
     /// <summary>Creates a definition; <paramref name="pattern"/> uses libbpf's syntax (trailing '+' or '/' for prefix forms).</summary>
     /// <param name="pattern">The pattern as libbpf spells it, e.g. <c>"kprobe+"</c>, <c>"xdp"</c>, <c>"custom/"</c>.</param>
@@ -365,19 +363,19 @@ public sealed class SectionDefinition
     public bool AttachesByBtf => (Flags & SectionFlags.AttachBtf) != 0;
 
     /// <summary>The <c>prog_flags</c> libbpf adds at <c>BPF_PROG_LOAD</c>: <c>BPF_F_SLEEPABLE</c> and/or <c>BPF_F_XDP_HAS_FRAGS</c>.</summary>
-    public uint ProgramLoadFlags
+    public BpfProgramFlags ProgramLoadFlags
     {
         get
         {
-            uint result = 0;
+            var result = BpfProgramFlags.None;
             if ((Flags & SectionFlags.Sleepable) != 0)
             {
-                result |= BpfFSleepable;
+                result |= BpfProgramFlags.Sleepable;
             }
 
             if ((Flags & SectionFlags.XdpFrags) != 0 && ProgramType == BpfProgramType.Xdp)
             {
-                result |= BpfFXdpHasFrags;
+                result |= BpfProgramFlags.XdpHasFrags;
             }
 
             return result;
@@ -481,7 +479,7 @@ public readonly struct SectionMatch
     public AutoAttachKind AttachKind => Definition.AttachKind;
 
     /// <summary>The <c>prog_flags</c> to add at <c>BPF_PROG_LOAD</c>.</summary>
-    public uint ProgramLoadFlags => Definition.ProgramLoadFlags;
+    public BpfProgramFlags ProgramLoadFlags => Definition.ProgramLoadFlags;
 
     /// <summary>
     /// For BTF-attached sections (fentry, fexit, fmod_ret, fsession, tp_btf, lsm, lsm_cgroup, iter, freplace): the

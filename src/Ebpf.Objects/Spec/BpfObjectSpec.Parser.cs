@@ -430,7 +430,7 @@ public sealed partial class BpfObjectSpec
                         map.MaxEntries = MapFieldInt(mapName, m);
                         break;
                     case "map_flags":
-                        map.Flags = MapFieldInt(mapName, m);
+                        map.Flags = (BpfMapFlags)MapFieldInt(mapName, m);
                         break;
                     case "numa_node":
                         map.NumaNode = MapFieldInt(mapName, m);
@@ -613,7 +613,7 @@ public sealed partial class BpfObjectSpec
                     KeySize = 4,
                     ValueSize = (uint)sec.Size,
                     MaxEntries = 1,
-                    Flags = origin == MapOrigin.Rodata ? BpfMapFlags.ReadOnlyProg : 0,
+                    Flags = origin == MapOrigin.Rodata ? BpfMapFlags.ReadOnlyProg : BpfMapFlags.None,
                     InitialData = origin == MapOrigin.Bss ? (ReadOnlyMemory<byte>?)null : sec.Data,
                 };
                 if (_btf != null)

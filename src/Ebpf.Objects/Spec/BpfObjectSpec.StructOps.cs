@@ -80,7 +80,7 @@ public sealed partial class BpfObjectSpec
                         KeySize = 4,
                         ValueSize = (uint)st.Size,
                         MaxEntries = 1,
-                        Flags = isLink ? BpfMapFlags.Link : 0,
+                        Flags = isLink ? BpfMapFlags.Link : BpfMapFlags.None,
                         BtfValueTypeId = typeId,
                         BtfVarId = vi.TypeId,
                         StructOps = spec,

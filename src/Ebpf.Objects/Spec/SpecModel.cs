@@ -32,29 +32,6 @@ public enum MapPinning : uint
     ByName = 1,
 }
 
-/// <summary>Map flags (BPF_F_* for BPF_MAP_CREATE) that the loader sets or checks.</summary>
-public static class BpfMapFlags
-{
-    public const uint NoPrealloc = 1u << 0;
-    public const uint NoCommonLru = 1u << 1;
-    public const uint NumaNode = 1u << 2;
-    public const uint ReadOnly = 1u << 3;
-    public const uint WriteOnly = 1u << 4;
-    public const uint StackBuildId = 1u << 5;
-    public const uint ZeroSeed = 1u << 6;
-    public const uint ReadOnlyProg = 1u << 7;
-    public const uint WriteOnlyProg = 1u << 8;
-    public const uint Clone = 1u << 9;
-    public const uint Mmapable = 1u << 10;
-    public const uint PreserveElems = 1u << 11;
-    public const uint InnerMap = 1u << 12;
-    public const uint Link = 1u << 13;
-    public const uint PathFd = 1u << 14;
-    public const uint VtypeBtfObjFd = 1u << 15;
-    public const uint TokenFd = 1u << 16;
-    public const uint SegV = 1u << 17;
-}
-
 /// <summary>One initial element of a map-in-map or prog array, from <c>.values = { [i] = &amp;x }</c>.</summary>
 public readonly struct MapInitialSlot
 {
@@ -126,7 +103,7 @@ public sealed class MapSpec
     public uint KeySize { get; internal set; }
     public uint ValueSize { get; internal set; }
     public uint MaxEntries { get; internal set; }
-    public uint Flags { get; internal set; }
+    public BpfMapFlags Flags { get; internal set; }
     public uint NumaNode { get; internal set; }
     public ulong MapExtra { get; internal set; }
     public MapPinning Pinning { get; internal set; }

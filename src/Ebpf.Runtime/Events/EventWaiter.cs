@@ -80,14 +80,66 @@ internal sealed class EventWaiter : IValueTaskSource<bool>
             ReleaseOnce();
     }
 
-    /// <summary>Blocks until a ring is readable, the timeout passes, or someone wakes the waiter. Returns the count of ready entries.</summary>
-    public int Wait(Span<EpollResult> ready, int timeoutMs)
+    /// <summary>
+    /// The epoll timeout for a Poll's <paramref name="timeout"/>: whole milliseconds, rounded up so that a short
+    /// timeout still waits; -1 (for ever) for <see cref="Timeout.InfiniteTimeSpan"/> or more than epoll can take.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative timeout other than <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public static int TimeoutMilliseconds(TimeSpan timeout)
     {
-        int n = _sys.EpollWait(_epfd, ready, timeoutMs);
-        if (n == -Errno.EINTR) return 0;
-        if (n < 0)
-            throw new BpfSyscallException("epoll_wait", null, -n, $"waiting for events failed: {Errno.Name(-n)} ({Errno.Describe(-n)})");
-        return n;
+        if (timeout == Timeout.InfiniteTimeSpan)
+            return -1;
+        if (timeout < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "the timeout must be zero or positive, or Timeout.InfiniteTimeSpan to wait for ever");
+        long ms = (timeout.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+        return ms > int.MaxValue ? -1 : (int)ms;
+    }
+
+    /// <summary>
+    /// Makes cancellation of <paramref name="cancellationToken"/> wake a waiting Poll (nothing to register, and
+    /// nothing allocated, for a token that cannot be cancelled).
+    /// </summary>
+    public CancellationTokenRegistration WakeOn(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(static s => ((EventWaiter)s!).Wake(), this) : default;
+
+    /// <summary>
+    /// One wait of a Poll: blocks until a ring is readable, the time left of <paramref name="timeoutMs"/> (counted
+    /// from <paramref name="startTicks"/>, <see cref="Environment.TickCount64"/>) runs out, the waiter is woken
+    /// (<see cref="Wake"/>, Dispose) or <paramref name="cancellationToken"/> is cancelled. Returns how many ring
+    /// entries are ready at the front of <paramref name="ready"/>; 0 when the time is up, or the waiter was woken or
+    /// disposed.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public int Wait(Span<EpollResult> ready, int timeoutMs, long startTicks, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int ms = timeoutMs;
+            if (ms > 0)
+            {
+                long left = timeoutMs - (Environment.TickCount64 - startTicks);
+                if (left <= 0) return 0;
+                ms = (int)left;
+            }
+            int n = _sys.EpollWait(_epfd, ready, ms);
+            if (n == -Errno.EINTR) continue;
+            if (n < 0)
+                throw new BpfSyscallException("epoll_wait", null, -n, $"waiting for events failed: {Errno.Name(-n)} ({Errno.Describe(-n)})");
+            if (n == 0 || IsDisposed) return 0;
+            int rings = 0;
+            bool woken = false;
+            for (int i = 0; i < n; i++)
+            {
+                if (ready[i].Data == WakeToken) woken = true;
+                else ready[rings++] = ready[i];
+            }
+            if (woken)
+            {
+                DrainWake();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            return rings;
+        }
     }
 
     /// <summary>Wakes every waiter (the eventfd stays readable while disposed; otherwise the next wait drains it).</summary>

@@ -346,58 +346,89 @@ public sealed unsafe class PerfBufferReader : IDisposable
     }
 
     /// <summary>Hands every waiting sample of every CPU to <paramref name="callback"/>; never blocks. Returns the samples handled.</summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
     public int Consume(PerfBufferCallback callback)
     {
         if (callback is null) throw new ArgumentNullException(nameof(callback));
         var sink = new DelegateSink(callback);
-        return Run(ref sink, 0);
+        return Run(ref sink, 0, default);
     }
 
     /// <summary>Hands every waiting sample to <paramref name="handler"/> as a <typeparamref name="T"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
     public int Consume<T>(PerfBufferEventHandler<T> handler) where T : unmanaged
     {
         if (handler is null) throw new ArgumentNullException(nameof(handler));
         var sink = new TypedSink<T>(handler, Map.Name);
-        return Run(ref sink, 0);
+        return Run(ref sink, 0, default);
     }
 
-    /// <summary>Consumes waiting samples, or waits up to <paramref name="timeoutMs"/> (-1: for ever) for some. Returns the samples handled (0 on timeout or disposal).</summary>
-    public int Poll(PerfBufferCallback callback, int timeoutMs = -1)
+    /// <summary>
+    /// Consumes the waiting samples, or, when there are none, waits for some (as long as it takes) and consumes them.
+    /// Returns the samples handled; 0 when <see cref="Dispose"/> was called meanwhile.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before samples came.</exception>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
+    public int Poll(PerfBufferCallback callback, CancellationToken cancellationToken = default) =>
+        Poll(callback, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Consumes the waiting samples, or, when there are none, waits up to <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: as long as it takes) for some. Returns the samples handled; 0 on
+    /// timeout or when <see cref="Dispose"/> was called meanwhile.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before samples came.</exception>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
+    public int Poll(PerfBufferCallback callback, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (callback is null) throw new ArgumentNullException(nameof(callback));
         var sink = new DelegateSink(callback);
-        return Run(ref sink, timeoutMs);
+        return Run(ref sink, EventWaiter.TimeoutMilliseconds(timeout), cancellationToken);
     }
 
-    /// <summary>Like <see cref="Poll(PerfBufferCallback, int)"/>, with each sample as a <typeparamref name="T"/>.</summary>
-    public int Poll<T>(PerfBufferEventHandler<T> handler, int timeoutMs = -1) where T : unmanaged
+    /// <summary>Like <see cref="Poll(PerfBufferCallback, CancellationToken)"/>, with each sample as a <typeparamref name="T"/>.</summary>
+    public int Poll<T>(PerfBufferEventHandler<T> handler, CancellationToken cancellationToken = default) where T : unmanaged =>
+        Poll(handler, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Like <see cref="Poll(PerfBufferCallback, TimeSpan, CancellationToken)"/>, with each sample as a <typeparamref name="T"/>.</summary>
+    public int Poll<T>(PerfBufferEventHandler<T> handler, TimeSpan timeout, CancellationToken cancellationToken = default) where T : unmanaged
     {
         if (handler is null) throw new ArgumentNullException(nameof(handler));
         var sink = new TypedSink<T>(handler, Map.Name);
-        return Run(ref sink, timeoutMs);
+        return Run(ref sink, EventWaiter.TimeoutMilliseconds(timeout), cancellationToken);
     }
 
-    private int Run<TSink>(ref TSink sink, int timeoutMs) where TSink : struct, ISampleHandler
+    private int Run<TSink>(ref TSink sink, int timeoutMs, CancellationToken cancellationToken) where TSink : struct, ISampleHandler
     {
-        if (!_waiter.Enter()) return 0;
+        cancellationToken.ThrowIfCancellationRequested();
+        int n = TryRun(ref sink, timeoutMs, cancellationToken);
+        if (n < 0)
+            throw new ObjectDisposedException(nameof(PerfBufferReader), $"the reader of perf buffer '{Map.Name}' is disposed");
+        return n;
+    }
+
+    /// <summary>Consumes, waiting as <see cref="Poll(PerfBufferCallback, TimeSpan, CancellationToken)"/> does; -1 when the reader is disposed.</summary>
+    private int TryRun<TSink>(ref TSink sink, int timeoutMs, CancellationToken cancellationToken) where TSink : struct, ISampleHandler
+    {
+        if (!_waiter.Enter()) return -1;
         try
         {
             int n = ConsumeAll(ref sink);
             if (n > 0 || timeoutMs == 0) return n;
+            long start = timeoutMs > 0 ? Environment.TickCount64 : 0;
+            using var wake = _waiter.WakeOn(cancellationToken);
             Span<EpollResult> ready = stackalloc EpollResult[Math.Min(_rings.Length + 1, 64)];
             while (true)
             {
-                int got = _waiter.Wait(ready, timeoutMs);
-                if (_waiter.IsDisposed) return 0;
-                if (got == 0) return ConsumeAll(ref sink);
-                bool woken = false;
+                int got = _waiter.Wait(ready, timeoutMs, start, cancellationToken);
+                if (got == 0)
+                    return _waiter.IsDisposed ? 0 : ConsumeAll(ref sink); // time up or woken: one last look
                 for (int i = 0; i < got; i++)
                 {
                     ulong token = ready[i].Data;
-                    if (token == EventWaiter.WakeToken) { woken = true; _waiter.DrainWake(); continue; }
                     if (token < (ulong)_rings.Length) n += Drain(_rings[(int)token], ref sink);
                 }
-                if (n > 0 || woken) return n;
+                if (n > 0) return n;
             }
         }
         finally
@@ -422,13 +453,16 @@ public sealed unsafe class PerfBufferReader : IDisposable
     /// Streams samples as (cpu, value) pairs until cancellation (OperationCanceledException) or disposal (the
     /// sequence ends). Samples are staged in a queue the enumeration reuses, so steady-state reading allocates nothing.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The reader was disposed before the enumeration started.</exception>
     public async IAsyncEnumerable<(int Cpu, T Value)> ReadAllAsync<T>([EnumeratorCancellation] CancellationToken cancellationToken = default) where T : unmanaged
     {
+        if (_waiter.IsDisposed)
+            throw new ObjectDisposedException(nameof(PerfBufferReader), $"the reader of perf buffer '{Map.Name}' is disposed");
         if (Interlocked.Exchange(ref _asyncReaders, 1) != 0)
             throw new InvalidOperationException($"perf buffer '{Map.Name}' is already being read asynchronously");
         try
         {
-            using var registration = cancellationToken.UnsafeRegister(static s => ((EventWaiter)s!).Wake(), _waiter);
+            using var registration = _waiter.WakeOn(cancellationToken);
             var collector = new Collector<T> { Queue = new Queue<(int, T)>(), Map = Map.Name };
             while (true)
             {
@@ -438,9 +472,10 @@ public sealed unsafe class PerfBufferReader : IDisposable
                     yield return collector.Queue.Dequeue();
                     cancellationToken.ThrowIfCancellationRequested();
                 }
-                if (Run(ref collector, 0) > 0)
+                int n = TryRun(ref collector, 0, default);
+                if (n > 0)
                     continue;
-                if (_waiter.IsDisposed)
+                if (n < 0 || _waiter.IsDisposed)
                     yield break;
                 if (!await _waiter.WaitAsync().ConfigureAwait(false))
                     yield break;

@@ -121,9 +121,10 @@ public sealed class RingBufferPoller : IDisposable
     }
 
     /// <summary>Consumes every ring's waiting records without waiting; returns the total handled.</summary>
+    /// <exception cref="ObjectDisposedException">The poller is disposed.</exception>
     public int Consume()
     {
-        if (!_waiter.Enter()) return 0;
+        Enter();
         try
         {
             return ConsumeAll();
@@ -132,6 +133,12 @@ public sealed class RingBufferPoller : IDisposable
         {
             _waiter.Exit();
         }
+    }
+
+    private void Enter()
+    {
+        if (!_waiter.Enter())
+            throw new ObjectDisposedException(nameof(RingBufferPoller), "the ring buffer poller is disposed");
     }
 
     private int ConsumeAll()
@@ -143,31 +150,44 @@ public sealed class RingBufferPoller : IDisposable
     }
 
     /// <summary>
-    /// Consumes what is waiting in any ring, or waits up to <paramref name="timeoutMs"/> (-1: for ever) for a ring to
-    /// get records and consumes the rings that did. Returns the records handled; 0 on timeout or disposal.
+    /// Consumes what is waiting in any ring, or waits (as long as it takes) for a ring to get records and consumes the
+    /// rings that did. Returns the records handled; 0 after <see cref="Wake"/> or <see cref="Dispose"/>.
     /// </summary>
-    public int Poll(int timeoutMs = -1)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before records came.</exception>
+    /// <exception cref="ObjectDisposedException">The poller is disposed.</exception>
+    public int Poll(CancellationToken cancellationToken = default) => Poll(Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Consumes what is waiting in any ring, or waits up to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>:
+    /// as long as it takes) for a ring to get records and consumes the rings that did. Returns the records handled;
+    /// 0 on timeout, after <see cref="Wake"/> or <see cref="Dispose"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before records came.</exception>
+    /// <exception cref="ObjectDisposedException">The poller is disposed.</exception>
+    public int Poll(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (!_waiter.Enter()) return 0;
+        int timeoutMs = EventWaiter.TimeoutMilliseconds(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        Enter();
         try
         {
             int n = ConsumeAll();
             if (n > 0 || timeoutMs == 0) return n;
+            long start = timeoutMs > 0 ? Environment.TickCount64 : 0;
+            using var wake = _waiter.WakeOn(cancellationToken);
             var entries = Volatile.Read(ref _entries);
             Span<EpollResult> ready = stackalloc EpollResult[Math.Min(entries.Length + 1, 64)];
             while (true)
             {
-                int got = _waiter.Wait(ready, timeoutMs);
-                if (_waiter.IsDisposed) return 0;
-                if (got == 0) return ConsumeAll();
-                bool woken = false;
+                int got = _waiter.Wait(ready, timeoutMs, start, cancellationToken);
+                if (got == 0)
+                    return _waiter.IsDisposed ? 0 : ConsumeAll(); // time up or woken: one last look
                 for (int i = 0; i < got; i++)
                 {
                     ulong token = ready[i].Data;
-                    if (token == EventWaiter.WakeToken) { woken = true; _waiter.DrainWake(); continue; }
                     if (token < (ulong)entries.Length) n += entries[(int)token].Consume();
                 }
-                if (n > 0 || woken) return n;
+                if (n > 0) return n;
             }
         }
         finally
@@ -176,7 +196,7 @@ public sealed class RingBufferPoller : IDisposable
         }
     }
 
-    /// <summary>Wakes a thread blocked in <see cref="Poll"/> (it returns 0).</summary>
+    /// <summary>Wakes a thread blocked in <see cref="Poll(TimeSpan, CancellationToken)"/>: it returns what the rings hold then, 0 when they are empty.</summary>
     public void Wake() => _waiter.Wake();
 
     private void UnmapAll()

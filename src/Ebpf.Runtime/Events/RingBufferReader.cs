@@ -10,12 +10,12 @@ namespace Ebpf;
 /// Reads a BPF ring buffer (BPF_MAP_TYPE_RINGBUF, Linux 5.8) from its memory-mapped pages: records are handed over
 /// in place, as spans or typed references, in batches, with no system call while records are waiting (epoll is
 /// only used when the ring is empty) and no allocation per record. One thread consumes at a time; Dispose may be
-/// called from any thread and unblocks a waiting <see cref="Poll(RingBufferCallback, int)"/> or async reader.
+/// called from any thread and unblocks a waiting <see cref="Poll(RingBufferCallback, TimeSpan, CancellationToken)"/> or async reader.
 /// </summary>
 /// <example>
 /// <code>
 /// using var reader = new RingBufferReader(obj.GetMap("events"));
-/// while (!stop) reader.Poll((ReadOnlySpan&lt;byte&gt; data) => Handle(data), timeoutMs: 100);
+/// while (true) reader.Poll((ReadOnlySpan&lt;byte&gt; data) => Handle(data), cancellationToken); // OperationCanceledException ends it
 /// await foreach (var e in reader.ReadAllAsync&lt;Event&gt;(ct)) ...
 /// </code>
 /// </example>
@@ -102,12 +102,16 @@ public sealed class RingBufferReader : IDisposable
     private void Enter()
     {
         if (!_waiter.Enter())
-            throw new ObjectDisposedException(nameof(RingBufferReader), $"the reader of ring buffer '{_ring.Map.Name}' is disposed");
+            throw Disposed();
     }
+
+    private ObjectDisposedException Disposed() =>
+        new ObjectDisposedException(nameof(RingBufferReader), $"the reader of ring buffer '{_ring.Map.Name}' is disposed");
 
     // ------------------------------------------------------------------ consuming what is there
 
     /// <summary>Hands every waiting record to <paramref name="callback"/>; returns how many (0 when the ring is empty). Never blocks.</summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
     public int Consume(RingBufferCallback callback, int maxRecords = int.MaxValue)
     {
         if (callback is null) throw new ArgumentNullException(nameof(callback));
@@ -116,6 +120,7 @@ public sealed class RingBufferReader : IDisposable
     }
 
     /// <summary>Hands every waiting record to <paramref name="handler"/> as a <typeparamref name="T"/> viewed in place.</summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
     public int Consume<T>(RingBufferEventHandler<T> handler, int maxRecords = int.MaxValue) where T : unmanaged
     {
         if (handler is null) throw new ArgumentNullException(nameof(handler));
@@ -127,11 +132,11 @@ public sealed class RingBufferReader : IDisposable
     /// Hands every waiting record to a struct handler; the loop is compiled for <typeparamref name="THandler"/>, so
     /// its <see cref="IRingBufferHandler.Handle"/> is inlined. The fastest way to drain a ring.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
     public int Consume<THandler>(ref THandler handler, int maxRecords = int.MaxValue) where THandler : struct, IRingBufferHandler
     {
         if (maxRecords <= 0) throw new ArgumentOutOfRangeException(nameof(maxRecords));
-        if (!_waiter.Enter())
-            return 0;
+        Enter();
         try
         {
             return Drain(ref handler, maxRecords);
@@ -143,13 +148,10 @@ public sealed class RingBufferReader : IDisposable
     }
 
     /// <summary>Copies the next record out as a <typeparamref name="T"/>; false when none is waiting.</summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
     public bool TryRead<T>(out T value) where T : unmanaged
     {
-        if (!_waiter.Enter())
-        {
-            value = default;
-            return false;
-        }
+        Enter();
         try
         {
             return _ring.TryRead(out value);
@@ -163,35 +165,57 @@ public sealed class RingBufferReader : IDisposable
     // ------------------------------------------------------------------ waiting
 
     /// <summary>
-    /// Consumes the waiting records, or, when there are none, waits up to <paramref name="timeoutMs"/> (-1: for ever)
-    /// for some and consumes them. Returns the number of records handled; 0 on timeout or when the reader was
-    /// disposed while waiting.
+    /// Consumes the waiting records, or, when there are none, waits for some (as long as it takes) and consumes them.
+    /// Returns the number of records handled; 0 when <see cref="Dispose"/> was called meanwhile.
     /// </summary>
-    public int Poll(RingBufferCallback callback, int timeoutMs = -1)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before records came.</exception>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
+    public int Poll(RingBufferCallback callback, CancellationToken cancellationToken = default) =>
+        Poll(callback, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Consumes the waiting records, or, when there are none, waits up to <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: as long as it takes) for some and consumes them. Returns the number of
+    /// records handled; 0 on timeout or when <see cref="Dispose"/> was called meanwhile.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before records came.</exception>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
+    public int Poll(RingBufferCallback callback, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (callback is null) throw new ArgumentNullException(nameof(callback));
         var h = new DelegateHandler(callback);
-        return Poll(ref h, timeoutMs);
+        return Poll(ref h, timeout, cancellationToken);
     }
 
-    /// <summary>Like <see cref="Poll(RingBufferCallback, int)"/>, with each record viewed as a <typeparamref name="T"/>.</summary>
-    public int Poll<T>(RingBufferEventHandler<T> handler, int timeoutMs = -1) where T : unmanaged
+    /// <summary>Like <see cref="Poll(RingBufferCallback, CancellationToken)"/>, with each record viewed as a <typeparamref name="T"/>.</summary>
+    public int Poll<T>(RingBufferEventHandler<T> handler, CancellationToken cancellationToken = default) where T : unmanaged =>
+        Poll(handler, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Like <see cref="Poll(RingBufferCallback, TimeSpan, CancellationToken)"/>, with each record viewed as a <typeparamref name="T"/>.</summary>
+    public int Poll<T>(RingBufferEventHandler<T> handler, TimeSpan timeout, CancellationToken cancellationToken = default) where T : unmanaged
     {
         if (handler is null) throw new ArgumentNullException(nameof(handler));
         var h = new TypedHandler<T>(handler, _ring);
-        return Poll(ref h, timeoutMs);
+        return Poll(ref h, timeout, cancellationToken);
     }
 
-    /// <summary>Like <see cref="Poll(RingBufferCallback, int)"/>, with a struct handler.</summary>
-    public int Poll<THandler>(ref THandler handler, int timeoutMs = -1) where THandler : struct, IRingBufferHandler
+    /// <summary>Like <see cref="Poll(RingBufferCallback, CancellationToken)"/>, with a struct handler.</summary>
+    public int Poll<THandler>(ref THandler handler, CancellationToken cancellationToken = default) where THandler : struct, IRingBufferHandler =>
+        Poll(ref handler, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>Like <see cref="Poll(RingBufferCallback, TimeSpan, CancellationToken)"/>, with a struct handler.</summary>
+    public int Poll<THandler>(ref THandler handler, TimeSpan timeout, CancellationToken cancellationToken = default) where THandler : struct, IRingBufferHandler
     {
-        if (!_waiter.Enter())
-            return 0;
+        int timeoutMs = EventWaiter.TimeoutMilliseconds(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        Enter();
         try
         {
             int n = Drain(ref handler, int.MaxValue);
             if (n > 0 || timeoutMs == 0)
                 return n;
+            long start = timeoutMs > 0 ? Environment.TickCount64 : 0;
+            using var wake = _waiter.WakeOn(cancellationToken);
             Span<EpollResult> ready = stackalloc EpollResult[2];
             while (true)
             {
@@ -200,18 +224,8 @@ public sealed class RingBufferReader : IDisposable
                     n = Drain(ref handler, int.MaxValue);
                     if (n > 0) return n; // otherwise only discarded or still-busy records: wait again
                 }
-                int got = _waiter.Wait(ready, timeoutMs);
-                if (_waiter.IsDisposed) return 0;
-                if (got == 0)
-                    return Drain(ref handler, int.MaxValue); // timeout: one last look
-                bool ringReady = false;
-                for (int i = 0; i < got; i++)
-                {
-                    if (ready[i].Data == EventWaiter.WakeToken) _waiter.DrainWake();
-                    else ringReady = true;
-                }
-                if (!ringReady && !_ring.HasData())
-                    return 0; // woken (cancellation)
+                if (_waiter.Wait(ready, timeoutMs, start, cancellationToken) == 0)
+                    return _waiter.IsDisposed ? 0 : Drain(ref handler, int.MaxValue); // time up or woken: one last look
             }
         }
         finally
@@ -225,8 +239,11 @@ public sealed class RingBufferReader : IDisposable
     /// <paramref name="cancellationToken"/> is cancelled (OperationCanceledException) or the reader is disposed (the
     /// sequence ends). Waiting uses a dedicated thread, not the thread pool. One enumeration at a time.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The reader was disposed before the enumeration started.</exception>
     public async IAsyncEnumerable<T> ReadAllAsync<T>([EnumeratorCancellation] CancellationToken cancellationToken = default) where T : unmanaged
     {
+        if (_waiter.IsDisposed)
+            throw Disposed();
         if (Interlocked.Exchange(ref _asyncReaders, 1) != 0)
             throw new InvalidOperationException($"ring buffer '{_ring.Map.Name}' is already being read asynchronously; a ring has one consumer");
         // For the metrics, the records read since the ring was last empty count as one drain (and at most
@@ -236,13 +253,25 @@ public sealed class RingBufferReader : IDisposable
         bool counting = false;
         try
         {
-            using var registration = cancellationToken.UnsafeRegister(static s => ((EventWaiter)s!).Wake(), _waiter);
+            using var registration = _waiter.WakeOn(cancellationToken);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (burst == 0 && (counting = BpfMetrics.ReadersObserved))
                     burstStart = PositionForMetrics();
-                if (TryRead(out T value))
+                if (!_waiter.Enter())
+                    yield break;
+                bool got;
+                T value;
+                try
+                {
+                    got = _ring.TryRead(out value);
+                }
+                finally
+                {
+                    _waiter.Exit();
+                }
+                if (got)
                 {
                     if (++burst == BurstLimit)
                     {
@@ -257,8 +286,6 @@ public sealed class RingBufferReader : IDisposable
                     if (counting) CountBurst(burst, burstStart);
                     burst = 0;
                 }
-                if (_waiter.IsDisposed)
-                    yield break;
                 if (!await _waiter.WaitAsync().ConfigureAwait(false))
                     yield break;
                 if (cancellationToken.IsCancellationRequested)

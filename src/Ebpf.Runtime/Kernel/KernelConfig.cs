@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.IO;
 using System.Text;
 
@@ -24,7 +25,7 @@ public sealed class KernelConfig
 
     public IReadOnlyDictionary<string, string> Values => _values;
 
-    public bool TryGet(string name, out string value) => _values.TryGetValue(name, out value!);
+    public bool TryGet(string name, [NotNullWhen(true)] out string? value) => _values.TryGetValue(name, out value);
 
     /// <summary>Reads the configuration of the running kernel; null when neither source exists.</summary>
     public static KernelConfig? TryLoad(string? path = null)

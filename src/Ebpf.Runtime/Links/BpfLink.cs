@@ -5,12 +5,14 @@ namespace Ebpf;
 
 /// <summary>
 /// An attachment of a program to a hook. Disposing the link detaches the program (unless the link is pinned).
+/// Links of a program that belongs to a <see cref="BpfObject"/> are owned by that object: its
+/// <see cref="BpfObject.Detach"/> and Dispose (and a skeleton's) dispose them too.
 /// </summary>
 public abstract class BpfLink : IDisposable
 {
     private int _disposed;
 
-    protected BpfLink(BpfProgram program)
+    private protected BpfLink(BpfProgram program)
     {
         Program = program;
     }
@@ -31,14 +33,21 @@ public abstract class BpfLink : IDisposable
     public abstract string Target { get; }
 
     /// <summary>Where the link is pinned, or null.</summary>
-    public string? PinPath { get; protected set; }
+    public string? PinPath { get; private set; }
 
     /// <summary>Pins the link on a bpf filesystem so that it outlives this process (only for kernel bpf_link objects).</summary>
-    public virtual void Pin(string path) =>
-        throw new NotSupportedException($"{GetType().Name} ({Target}) is not a kernel link object and cannot be pinned");
+    /// <exception cref="NotSupportedException">This kind of attachment is not a kernel link object.</exception>
+    /// <exception cref="ObjectDisposedException">The link was disposed.</exception>
+    public void Pin(string path)
+    {
+        if (path is null) throw new ArgumentNullException(nameof(path));
+        ThrowIfDisposed();
+        PinCore(path);
+        PinPath = path;
+    }
 
-    /// <summary>Removes the pin.</summary>
-    public virtual void Unpin()
+    /// <summary>Removes the pin (allowed after Dispose: the pin is a file that outlives the descriptor).</summary>
+    public void Unpin()
     {
         if (PinPath == null) return;
         System.IO.File.Delete(PinPath);
@@ -46,13 +55,22 @@ public abstract class BpfLink : IDisposable
     }
 
     /// <summary>Replaces the attached program atomically.</summary>
-    public virtual void Update(BpfProgram program) =>
-        throw new NotSupportedException($"{GetType().Name} ({Target}) cannot replace its program; detach and attach the new one");
+    /// <exception cref="NotSupportedException">This kind of attachment cannot replace its program.</exception>
+    /// <exception cref="ObjectDisposedException">The link was disposed.</exception>
+    public void Update(BpfProgram program)
+    {
+        if (program is null) throw new ArgumentNullException(nameof(program));
+        ThrowIfDisposed();
+        UpdateCore(program);
+        Program = program;
+    }
 
-    internal void SetProgram(BpfProgram program) => Program = program;
-
-    /// <summary>Detaches the program now, even when the link is pinned.</summary>
-    public abstract void Detach();
+    /// <summary>Detaches the program now, even when the link is pinned. Nothing to do once the link is disposed.</summary>
+    public void Detach()
+    {
+        if (IsDisposed) return;
+        DetachCore();
+    }
 
     /// <summary>Releases the link; the program is detached unless the link is pinned.</summary>
     public void Dispose()
@@ -69,8 +87,26 @@ public abstract class BpfLink : IDisposable
         }
     }
 
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the link is disposed.</summary>
+    private protected void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(GetType().Name, $"the link of program '{Program.Name}' ({Target}) is disposed");
+    }
+
+    private protected virtual void PinCore(string path) =>
+        throw new NotSupportedException($"{GetType().Name} ({Target}) is not a kernel link object and cannot be pinned");
+
+    private protected virtual void UpdateCore(BpfProgram program) =>
+        throw new NotSupportedException($"{GetType().Name} ({Target}) cannot replace its program; detach and attach the new one");
+
+    /// <summary>Detaches now; by default by releasing the link (attachments that a pin cannot hold).</summary>
+    private protected virtual void DetachCore() => Dispose();
+
     /// <summary>Closes what the link holds (descriptors, perf events, kprobe_events entries, netlink attachments).</summary>
-    protected abstract void Release();
+    private protected abstract void Release();
+
+    internal void SetProgram(BpfProgram program) => Program = program;
 
     public override string ToString() => $"{GetType().Name}: {Program.Name} → {Target}";
 }

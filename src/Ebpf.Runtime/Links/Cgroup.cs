@@ -105,9 +105,8 @@ public sealed class CgroupAttachment : BpfLink
     public override string Target => $"{CgroupLink.AttachTypeName(AttachType)} on cgroup {Cgroup} (BPF_PROG_ATTACH, {Flags})";
 
     /// <summary>Replaces the program in place (BPF_F_REPLACE, Linux 5.6; needs <see cref="CgroupAttachFlags.AllowMulti"/>).</summary>
-    public override unsafe void Update(BpfProgram program)
+    private protected override unsafe void UpdateCore(BpfProgram program)
     {
-        if (program is null) throw new ArgumentNullException(nameof(program));
         var a = new ProgAttachAttr
         {
             TargetFd = (uint)_cgroup.Fd,
@@ -120,12 +119,9 @@ public sealed class CgroupAttachment : BpfLink
         if (r < 0)
             throw BpfSys.Error(BpfCommand.ProgAttach, -r, $"replacing '{Program.Name}' with '{program.Name}' on {Target}",
                 -r == Errno.EINVAL ? "replacing needs an attachment made with AllowMulti, and a program of the same type and attach type" : null);
-        SetProgram(program);
     }
 
-    public override void Detach() => Dispose();
-
-    protected override unsafe void Release()
+    private protected override unsafe void Release()
     {
         try
         {

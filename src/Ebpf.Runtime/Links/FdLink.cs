@@ -65,26 +65,22 @@ public class FdLink : BpfLink
         return info;
     }
 
-    public override void Pin(string path)
+    private protected override void PinCore(string path)
     {
-        if (path is null) throw new ArgumentNullException(nameof(path));
         BpfSys.ObjPin(Program.Syscalls, Handle, path);
-        PinPath = path;
     }
 
-    public override unsafe void Update(BpfProgram program)
+    private protected override unsafe void UpdateCore(BpfProgram program)
     {
-        if (program is null) throw new ArgumentNullException(nameof(program));
         var a = new LinkUpdateAttr { LinkFd = (uint)Handle.Fd, NewProgFd = (uint)program.Fd };
         int r = BpfSys.Call(Program.Syscalls, BpfCommand.LinkUpdate, ref a);
         if (r < 0)
             throw BpfSys.Error(BpfCommand.LinkUpdate, -r, $"of link {Target}",
                 -r == Errno.EINVAL ? $"program '{program.Name}' ({program.Type}) cannot replace '{Program.Name}' on this link (same type and attach type needed)" :
                 -r == Errno.EOPNOTSUPP || -r == Errno.ENOTSUPP ? $"a {GetType().Name} cannot replace its program; detach it and attach the new program" : null);
-        SetProgram(program);
     }
 
-    public override unsafe void Detach()
+    private protected override unsafe void DetachCore()
     {
         if (Handle.IsClosed)
             return;
@@ -102,7 +98,7 @@ public class FdLink : BpfLink
         Dispose();
     }
 
-    protected override void Release() => Handle.Dispose();
+    private protected override void Release() => Handle.Dispose();
 }
 
 /// <summary>A kernel link on a network interface (<see cref="XdpLink"/>, <see cref="TcxLink"/>, <see cref="NetkitLink"/>).</summary>

@@ -36,7 +36,7 @@ public class LinkGroup : BpfLink
         }
     }
 
-    public override void Detach()
+    private protected override void DetachCore()
     {
         List<Exception>? errors = null;
         foreach (var l in _links)
@@ -48,7 +48,7 @@ public class LinkGroup : BpfLink
             throw new AggregateException($"detaching {Target} failed for {errors.Count} of {_links.Length} links", errors);
     }
 
-    protected override void Release()
+    private protected override void Release()
     {
         List<Exception>? errors = null;
         for (int i = _links.Length - 1; i >= 0; i--)

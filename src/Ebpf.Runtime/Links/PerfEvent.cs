@@ -66,16 +66,14 @@ public class PerfEventLink : BpfLink
 
     public override string Target => _target;
 
-    public override void Pin(string path)
+    private protected override void PinCore(string path)
     {
-        if (path is null) throw new ArgumentNullException(nameof(path));
         if (LinkHandle == null)
             throw KernelFeatures.Missing("perf-event links (BPF_LINK_TYPE_PERF_EVENT)", "5.15", $"{Target} was attached with PERF_EVENT_IOC_SET_BPF, which has no link to pin");
         BpfSys.ObjPin(Program.Syscalls, LinkHandle, path);
-        PinPath = path;
     }
 
-    public override void Detach()
+    private protected override void DetachCore()
     {
         if (PerfEvent.IsClosed)
             return;
@@ -92,7 +90,7 @@ public class PerfEventLink : BpfLink
             Dispose(); // also removes a tracefs probe this link created
     }
 
-    protected override void Release()
+    private protected override void Release()
     {
         try
         {

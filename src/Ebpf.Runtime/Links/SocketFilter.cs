@@ -50,9 +50,7 @@ public sealed class SocketFilterAttachment : BpfLink
 
     public override string Target => $"socket fd {_fd}";
 
-    public override void Detach() => Dispose();
-
-    protected override unsafe void Release()
+    private protected override unsafe void Release()
     {
         bool added = false;
         try

@@ -113,6 +113,7 @@ public sealed class StructOpsLink : BpfLink
     public unsafe void Update(BpfStructOps replacement)
     {
         if (replacement is null) throw new ArgumentNullException(nameof(replacement));
+        ThrowIfDisposed();
         if (Handle == null)
             throw new NotSupportedException($"{Target}: a .struct_ops registration has no bpf_link to update; unregister it (Dispose) and Attach() the other map, or declare both in SEC(\".struct_ops.link\")");
         if (!replacement.IsLink)
@@ -144,20 +145,18 @@ public sealed class StructOpsLink : BpfLink
     }
 
     /// <summary>Not for struct_ops: a struct_ops link holds a map of programs; use <see cref="Update(BpfStructOps)"/>.</summary>
-    public override void Update(BpfProgram program) =>
+    private protected override void UpdateCore(BpfProgram program) =>
         throw new NotSupportedException($"{Target}: a struct_ops link holds a map, not one program; call Update(BpfStructOps) with another struct_ops map");
 
-    public override void Pin(string path)
+    private protected override void PinCore(string path)
     {
-        if (path is null) throw new ArgumentNullException(nameof(path));
         if (Handle == null)
             throw new NotSupportedException($"{Target}: a .struct_ops registration has no bpf_link to pin (the value stays registered while the map lives; declare it in SEC(\".struct_ops.link\") to get a link)");
         BpfSys.ObjPin(_ops.Map.Syscalls, Handle, path);
-        PinPath = path;
     }
 
     /// <summary>Unregisters the value now (BPF_LINK_DETACH, or the element's deletion for a .struct_ops map).</summary>
-    public override unsafe void Detach()
+    private protected override unsafe void DetachCore()
     {
         if (Handle == null)
         {
@@ -176,7 +175,7 @@ public sealed class StructOpsLink : BpfLink
         Dispose();
     }
 
-    protected override unsafe void Release()
+    private protected override unsafe void Release()
     {
         if (Handle != null)
         {

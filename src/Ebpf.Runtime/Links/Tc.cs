@@ -94,9 +94,7 @@ public sealed class TcClsactLink : BpfLink
 
     public override string Target => $"tc {AttachPoint.ToString().ToLowerInvariant()} on {Interface} (ifindex {InterfaceIndex}, clsact filter handle 0x{Handle:x} priority {Priority})";
 
-    public override void Detach() => Dispose();
-
-    protected override void Release()
+    private protected override void Release()
     {
         using var nl = _netlink;
         int r = nl.DeleteFilter(InterfaceIndex, AttachPoint, Handle, Priority, out var why);

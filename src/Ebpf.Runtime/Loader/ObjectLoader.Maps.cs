@@ -102,7 +102,7 @@ internal sealed unsafe partial class ObjectLoader
             KeySize = map.KeySize,
             ValueSize = map.ValueSize,
             MaxEntries = map.MaxEntries,
-            MapFlags = map.Flags,
+            MapFlags = (uint)map.Flags,
             NumaNode = map.NumaNode,
             MapExtra = map.MapExtra,
         };
@@ -120,8 +120,8 @@ internal sealed unsafe partial class ObjectLoader
         }
         if (spec.IsInternal)
         {
-            if ((attr.MapFlags & BpfMapFlags.Mmapable) != 0 && !_features.MmapableArrays)
-                attr.MapFlags &= ~BpfMapFlags.Mmapable;
+            if ((attr.MapFlags & (uint)BpfMapFlags.Mmapable) != 0 && !_features.MmapableArrays)
+                attr.MapFlags &= ~(uint)BpfMapFlags.Mmapable;
             if (!_features.GlobalData)
                 throw new BpfNotSupportedException("global variables (.data, .rodata, .bss)", "5.2", $"object '{_spec.Name}' uses section '{spec.SectionName}'");
         }
@@ -247,7 +247,7 @@ internal sealed unsafe partial class ObjectLoader
         else if (info.KeySize != map.KeySize) diff = $"key size {info.KeySize} != {map.KeySize}";
         else if (info.ValueSize != map.ValueSize) diff = $"value size {info.ValueSize} != {map.ValueSize}";
         else if (info.MaxEntries != maxEntries) diff = $"max_entries {info.MaxEntries} != {maxEntries}";
-        else if (info.MapFlags != map.Flags) diff = $"map_flags 0x{info.MapFlags:x} != 0x{map.Flags:x}";
+        else if (info.MapFlags != (uint)map.Flags) diff = $"map_flags 0x{info.MapFlags:x} != 0x{(uint)map.Flags:x}";
         else if (info.MapExtra != map.MapExtra) diff = $"map_extra {info.MapExtra} != {map.MapExtra}";
         if (diff != null)
         {

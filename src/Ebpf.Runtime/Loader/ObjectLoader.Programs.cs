@@ -104,7 +104,7 @@ internal sealed unsafe partial class ObjectLoader
                 Insns = (ulong)pi,
                 License = (ulong)pl,
                 KernVersion = _spec.KernelVersion != 0 ? _spec.KernelVersion : KernelInfo.VersionCode,
-                ProgFlags = p.ProgramFlags,
+                ProgFlags = (uint)p.Flags,
                 ExpectedAttachType = expectedAttachType.HasValue ? (uint)expectedAttachType.Value : 0,
                 AttachBtfId = attachBtfId,
                 AttachProgFdOrBtfObjFd = attachBtfObj != null ? (uint)attachBtfObj.Fd : 0,

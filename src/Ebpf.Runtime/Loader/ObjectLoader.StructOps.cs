@@ -264,7 +264,7 @@ internal sealed unsafe partial class ObjectLoader
         if (kv.Module != null)
         {
             attr.ValueTypeBtfObjFd = kv.Module.Fd;
-            attr.MapFlags |= BpfMapFlags.VtypeBtfObjFd;
+            attr.MapFlags |= (uint)BpfMapFlags.VtypeBtfObjFd;
         }
     }
 
@@ -272,11 +272,11 @@ internal sealed unsafe partial class ObjectLoader
     private Exception? StructOpsCreateFailure(BpfMap map, MapCreateAttr attr, int errno)
     {
         var ops = map.StructOps!;
-        if (errno == Errno.EINVAL && (attr.MapFlags & BpfMapFlags.Link) != 0)
+        if (errno == Errno.EINVAL && (attr.MapFlags & (uint)BpfMapFlags.Link) != 0)
         {
             // Kernels before 6.4 refuse BPF_F_LINK on struct_ops maps: the same map without it tells them apart.
             var probe = attr;
-            probe.MapFlags &= ~BpfMapFlags.Link;
+            probe.MapFlags &= ~(uint)BpfMapFlags.Link;
             int fd = BpfSys.Call(_sys, BpfCommand.MapCreate, ref probe);
             if (fd >= 0)
             {
@@ -285,7 +285,7 @@ internal sealed unsafe partial class ObjectLoader
                     $"struct_ops map '{map.Name}' (struct {ops.TypeName}) is in SEC(\".struct_ops.link\"); on this kernel ({KernelInfo.Release}) declare it in SEC(\".struct_ops\"), which is registered by its map update");
             }
         }
-        if (errno == Errno.EINVAL && (attr.MapFlags & BpfMapFlags.VtypeBtfObjFd) != 0)
+        if (errno == Errno.EINVAL && (attr.MapFlags & (uint)BpfMapFlags.VtypeBtfObjFd) != 0)
             return new BpfNotSupportedException("struct_ops types from kernel modules (BPF_F_VTYPE_BTF_OBJ_FD)", "6.9", $"struct_ops map '{map.Name}' (struct {ops.TypeName}) is defined by a module ({ops.KernelLabel})");
         if (errno == Errno.ENOTSUPP || errno == Errno.EOPNOTSUPP)
             return BpfSys.Error(BpfCommand.MapCreate, errno, $"for struct_ops map '{map.Name}' (struct {ops.TypeName})",

@@ -102,7 +102,7 @@ internal sealed unsafe partial class ObjectLoader
         {
             if (e is BpfException be)
                 Report.Error ??= be.About(objectName: _spec.Name);
-            _obj.ReleaseKernelObjects();
+            _obj.ReleaseKernelObjects(disposing: false);
             if (_continue && e is BpfException)
                 return;
             throw;

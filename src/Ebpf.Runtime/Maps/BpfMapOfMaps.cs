@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Ebpf.Kernel;
 
@@ -48,7 +49,7 @@ public sealed class BpfArrayOfMaps : BpfMapWrapper
     }
 
     /// <summary>Opens the inner map in slot <paramref name="index"/> (a new descriptor the caller disposes); false when the slot is empty.</summary>
-    public bool TryOpenInnerMap(int index, out BpfMap? inner)
+    public bool TryOpenInnerMap(int index, [NotNullWhen(true)] out BpfMap? inner)
     {
         inner = TryGetInnerMapId(index, out uint id) ? BpfMap.FromId(id) : null;
         return inner != null;
@@ -122,7 +123,7 @@ public sealed class BpfHashOfMaps<TKey> : BpfMapWrapper where TKey : unmanaged
     }
 
     /// <summary>Opens the inner map at <paramref name="key"/> (a new descriptor the caller disposes); false when absent.</summary>
-    public bool TryOpenInnerMap(in TKey key, out BpfMap? inner)
+    public bool TryOpenInnerMap(in TKey key, [NotNullWhen(true)] out BpfMap? inner)
     {
         inner = TryGetInnerMapId(in key, out uint id) ? BpfMap.FromId(id) : null;
         return inner != null;

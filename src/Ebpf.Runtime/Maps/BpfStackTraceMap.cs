@@ -65,9 +65,6 @@ public struct BpfStackBuildId
 /// </summary>
 public sealed class BpfStackTraceMap : BpfMapWrapper
 {
-    /// <summary>BPF_F_STACK_BUILD_ID map flag.</summary>
-    public const uint BuildIdFlag = 1u << 5;
-
     private const int StackLimit = 2048;
 
     /// <summary>Wraps <paramref name="map"/>, checking that it is a stack trace map with 4-byte keys and whole frames.</summary>
@@ -82,7 +79,7 @@ public sealed class BpfStackTraceMap : BpfMapWrapper
     }
 
     /// <summary>True when the map stores build-id frames (BPF_F_STACK_BUILD_ID) instead of instruction pointers.</summary>
-    public bool HasBuildIds => (Map.Flags & BuildIdFlag) != 0;
+    public bool HasBuildIds => (Map.Flags & BpfMapFlags.StackBuildId) != 0;
 
     private int FrameSize => HasBuildIds ? 32 : 8;
 

@@ -23,7 +23,7 @@ public class StructOpsSpecTests
         Assert.Equal(BpfMapType.StructOps, map.Type);
         Assert.False(map.IsInternal);
         Assert.True(map.Autocreate);
-        Assert.Equal((4u, 1u, 0u), (map.KeySize, map.MaxEntries, map.Flags));
+        Assert.Equal((4u, 1u, BpfMapFlags.None), (map.KeySize, map.MaxEntries, map.Flags));
         Assert.Equal(".struct_ops", map.SectionName);
         var ops = map.StructOps!;
         Assert.Equal("tcp_congestion_ops", ops.TypeName);

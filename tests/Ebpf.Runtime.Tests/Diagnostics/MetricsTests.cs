@@ -70,7 +70,7 @@ public class MetricsTests
         // Poll and the typed async stream count too; the drop counter is reported by its growth only.
         metrics.Clear();
         Trigger(10);
-        Assert.Equal(10, reader.Poll(data => { }, timeoutMs: 1000));
+        Assert.Equal(10, reader.Poll(data => { }, TimeSpan.FromSeconds(1)));
         Assert.Equal(10, metrics.Sum(BpfMetrics.ReaderEvents));
         Assert.Equal(10 * RingRecord, metrics.Sum(BpfMetrics.ReaderBytes));
         Assert.Equal(0, metrics.Sum(BpfMetrics.ReaderLost));

@@ -77,7 +77,7 @@ public class PerfBufferReaderTests
             var poller = Task.Run(() =>
             {
                 while (Volatile.Read(ref ours) < 20)
-                    reader.Poll((int cpu, ref readonly MapSample s) => { if (s.Tgid == Me) ours++; }, 5000);
+                    reader.Poll((int cpu, ref readonly MapSample s) => { if (s.Tgid == Me) ours++; }, TimeSpan.FromSeconds(5));
             });
             Thread.Sleep(50);
             for (int i = 0; i < 20; i++) GetPid();
@@ -142,7 +142,7 @@ public class PerfBufferReaderTests
             {
                 await foreach (var _ in reader.ReadAllAsync<MapSample>()) { }
             });
-            var poll = Task.Run(() => reader.Poll((int _, ReadOnlySpan<byte> _) => { }, -1));
+            var poll = Task.Run(() => reader.Poll((int _, ReadOnlySpan<byte> _) => { }));
             await Task.Delay(100);
             obj.Detach();
             reader.Dispose();

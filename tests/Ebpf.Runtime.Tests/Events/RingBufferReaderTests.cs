@@ -222,14 +222,14 @@ public class RingBufferReaderTests
         using var ring = LoadRing();
         using var reader = new RingBufferReader(ring.GetMap("rb"));
         var sw = Stopwatch.StartNew();
-        Assert.Equal(0, reader.Poll((ReadOnlySpan<byte> _) => { }, timeoutMs: 100));
+        Assert.Equal(0, reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.FromMilliseconds(100)));
         Assert.True(sw.ElapsedMilliseconds >= 90, $"returned after {sw.ElapsedMilliseconds} ms");
 
         int received = 0;
         var poller = Task.Run(() =>
         {
             while (received < 500)
-                received += reader.Poll((ReadOnlySpan<byte> _) => { }, timeoutMs: 5000);
+                received += reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.FromSeconds(5));
         });
         Thread.Sleep(50);
         for (int i = 0; i < 5; i++)
@@ -246,15 +246,40 @@ public class RingBufferReaderTests
     {
         using var ring = LoadRing();
         var reader = new RingBufferReader(ring.GetMap("rb"));
-        var poll = Task.Run(() => reader.Poll((ReadOnlySpan<byte> _) => { }, timeoutMs: -1));
+        var poll = Task.Run(() => reader.Poll((ReadOnlySpan<byte> _) => { }));
         Thread.Sleep(100);
         Assert.False(poll.IsCompleted);
         reader.Dispose();
         Assert.True(await Within(poll, 5000), "Poll still blocked after Dispose");
         Assert.Equal(0, await poll);
         Assert.True(reader.IsDisposed);
-        Assert.Equal(0, reader.Poll((ReadOnlySpan<byte> _) => { }, 0));
+        // After Dispose every operation says so.
+        Assert.Throws<ObjectDisposedException>(() => reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.Zero));
+        Assert.Throws<ObjectDisposedException>(() => reader.Consume((ReadOnlySpan<byte> _) => { }));
+        Assert.Throws<ObjectDisposedException>(() => reader.TryRead(out long _));
         Assert.Throws<ObjectDisposedException>(() => reader.PendingBytes);
+    }
+
+    [Fact]
+    public async Task CancellationEndsAWaitingPoll()
+    {
+        using var ring = LoadRing();
+        using var reader = new RingBufferReader(ring.GetMap("rb"));
+        using var cts = new CancellationTokenSource();
+        var poll = Task.Run(() => reader.Poll((ReadOnlySpan<byte> _) => { }, cts.Token));
+        Thread.Sleep(100);
+        Assert.False(poll.IsCompleted);
+        cts.Cancel();
+        Assert.True(await Within(poll, 5000), "Poll still blocked after cancellation");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => poll);
+        // A cancelled token stops at once, even with records waiting; the reader stays usable.
+        Emit(ring, "emit_16", 3);
+        Assert.Throws<OperationCanceledException>(() => reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.FromSeconds(5), cts.Token));
+        Assert.Equal(3, reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.FromSeconds(5), CancellationToken.None));
+        // A timeout that ends before records come returns 0, cancellation or not.
+        using var later = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        Assert.Equal(0, reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.FromMilliseconds(50), later.Token));
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.Poll((ReadOnlySpan<byte> _) => { }, TimeSpan.FromMilliseconds(-2)));
     }
 
     [Fact]
@@ -336,15 +361,15 @@ public class RingBufferReaderTests
         poller.Add(a.GetMap("rb"), (ReadOnlySpan<byte> _) => fromA++)
               .Add<RingEvent16>(b.GetMap("rb"), (ref readonly RingEvent16 e) => fromB++);
         Assert.Equal(2, poller.Maps.Count);
-        Assert.Equal(0, poller.Poll(50));
+        Assert.Equal(0, poller.Poll(TimeSpan.FromMilliseconds(50)));
         Emit(a, "emit_16", 30);
         Emit(b, "emit_16", 70);
         int total = 0;
         while (total < 100)
-            total += poller.Poll(1000);
+            total += poller.Poll(TimeSpan.FromSeconds(1));
         Assert.Equal((30, 70), (fromA, fromB));
 
-        var waiting = Task.Run(() => poller.Poll(-1));
+        var waiting = Task.Run(() => poller.Poll());
         Thread.Sleep(50);
         Emit(b, "emit_16", 5);
         Assert.True(await Within(waiting, 5000));
@@ -405,7 +430,7 @@ public class RingBufferReaderTests
         Emit(ring, "emit_16", 200_000);
         check = new SeqChecker { Size = 16 };
         before = GC.GetAllocatedBytesForCurrentThread();
-        n = reader.Poll(ref check, 0);
+        n = reader.Poll(ref check, TimeSpan.Zero);
         after = GC.GetAllocatedBytesForCurrentThread();
         Assert.Equal(200_000, n);
         Assert.Equal(0, after - before);

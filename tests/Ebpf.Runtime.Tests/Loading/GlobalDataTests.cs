@@ -65,6 +65,13 @@ public class GlobalDataTests
         Assert.Equal(1002ul, data.Read<ulong>(Off(data, "data_counter")));
         // bss_hist[101 % 8] was bumped.
         Assert.Equal(1ul, bss.Read<ulong>(Off(bss, "bss_hist") + 8 * (101 % 8)));
+
+        // Once the object is disposed the sections say so, rather than falling back to the bytes staged before Load.
+        obj.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => bss.Read<ulong>(Off(bss, "bss_calls")));
+        Assert.Throws<ObjectDisposedException>(() => bss.Ref<ulong>(Off(bss, "bss_calls")));
+        Assert.Throws<ObjectDisposedException>(() => rodata.AsReadOnlySpan());
+        Assert.Throws<ObjectDisposedException>(() => run.TestRun());
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public class KeylessAndTrieMapTests
     {
         TestEnvironment.RequireRoot();
         // 20-byte keys: the generic batch code's cursor token is key-sized.
-        using var map = MapTestSupport.CreateMap("lpm_v6", BpfMapType.LpmTrie, 20, 8, 512, flags: 1 /* BPF_F_NO_PREALLOC */);
+        using var map = MapTestSupport.CreateMap("lpm_v6", BpfMapType.LpmTrie, 20, 8, 512, flags: BpfMapFlags.NoPrealloc);
         var lpm = new BpfLpmTrieMap<LpmV6Key, ulong>(map);
         var keys = Enumerable.Range(0, 300).Select(i => LpmV6Key.Of($"2001:db8:{i:x}::/48")).ToArray();
         var values = Enumerable.Range(0, 300).Select(i => (ulong)i).ToArray();

@@ -110,7 +110,7 @@ internal static unsafe class MapTestSupport
     public static extern int GetPid();
 
     /// <summary>Creates a standalone map (no object), for shapes the test objects do not have.</summary>
-    public static BpfMap CreateMap(string name, BpfMapType type, uint keySize, uint valueSize, uint maxEntries, uint flags = 0,
+    public static BpfMap CreateMap(string name, BpfMapType type, uint keySize, uint valueSize, uint maxEntries, BpfMapFlags flags = BpfMapFlags.None,
         BpfHandle? btf = null, uint btfKeyType = 0, uint btfValueType = 0)
     {
         var sys = Syscalls.Current;
@@ -120,7 +120,7 @@ internal static unsafe class MapTestSupport
             KeySize = keySize,
             ValueSize = valueSize,
             MaxEntries = maxEntries,
-            MapFlags = flags,
+            MapFlags = (uint)flags,
             BtfFd = btf != null ? (uint)btf.Fd : 0,
             BtfKeyTypeId = btfKeyType,
             BtfValueTypeId = btfValueType,
@@ -140,7 +140,7 @@ internal static unsafe class MapTestSupport
         var bytes = b.Build();
         using var btf = BpfSys.BtfLoad(Syscalls.Current, bytes, Span<byte>.Empty, 0, out int errno);
         if (btf == null) throw new InvalidOperationException($"BTF load failed: errno {errno}");
-        return CreateMap(name, BpfMapType.Hash, 4, 8, 16, 0, btf, (uint)u32, (uint)valueType);
+        return CreateMap(name, BpfMapType.Hash, 4, 8, 16, BpfMapFlags.None, btf, (uint)u32, (uint)valueType);
     }
 
     /// <summary>A PERF_COUNT_SW_BPF_OUTPUT event on <paramref name="cpu"/>, the kind a perf event array slot holds.</summary>

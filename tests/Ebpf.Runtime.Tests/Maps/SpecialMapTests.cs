@@ -68,7 +68,7 @@ public class SpecialMapTests
     {
         TestEnvironment.RequireRoot();
         Assert.Equal(32, Marshal.SizeOf<BpfStackBuildId>());
-        using var map = MapTestSupport.CreateMap("bid_stacks", BpfMapType.StackTrace, 4, 32 * 20, 8, BpfStackTraceMap.BuildIdFlag);
+        using var map = MapTestSupport.CreateMap("bid_stacks", BpfMapType.StackTrace, 4, 32 * 20, 8, BpfMapFlags.StackBuildId);
         var traces = new BpfStackTraceMap(map);
         Assert.True(traces.HasBuildIds);
         Assert.Equal(20, traces.MaxDepth);

@@ -91,8 +91,11 @@ public class WrapperValidationTests
             hash[1] = 1;
             Assert.Equal(1ul, hash[1]);
             obj.Dispose();
-            e = Assert.Throws<InvalidOperationException>(() => hash[1]);
-            Assert.Contains("closed", e.Message);
+            var disposed = Assert.Throws<ObjectDisposedException>(() => hash[1]);
+            Assert.Contains("closed", disposed.Message);
+            Assert.Throws<ObjectDisposedException>(() => obj.GetMap("hash_map").MaxEntries = 2);
+            Assert.Throws<ObjectDisposedException>(() => obj.GetProgram(obj.Programs[0].Name).Handle);
+
         }
         finally
         {

@@ -375,6 +375,6 @@ internal static class InfoCommand
         w.WriteNumber("key_size", m.KeySize);
         w.WriteNumber("value_size", m.ValueSize);
         w.WriteNumber("max_entries", m.MaxEntries);
-        w.WriteNumber("flags", m.Flags);
+        w.WriteNumber("flags", (uint)m.Flags);
     }
 }
