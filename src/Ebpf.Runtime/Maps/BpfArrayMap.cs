@@ -22,7 +22,7 @@ public sealed class BpfArrayMap<TValue> : BpfKeyValueMap<uint, TValue>
     public int Length => (int)MaxEntries;
 
     /// <summary>Number of elements: an array always holds <see cref="Length"/> (no system call).</summary>
-    public override int Count() => Length;
+    public override int Count => Length;
 
     /// <summary>The value at <paramref name="index"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Length"/>.</exception>

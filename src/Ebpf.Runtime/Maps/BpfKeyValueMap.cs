@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using Ebpf.Kernel;
@@ -13,7 +14,10 @@ namespace Ebpf;
 /// </summary>
 /// <typeparam name="TKey">An unmanaged type with exactly the map's key size and the BPF program's layout.</typeparam>
 /// <typeparam name="TValue">An unmanaged type with exactly the map's value size and the BPF program's layout.</typeparam>
-public abstract class BpfKeyValueMap<TKey, TValue> : BpfMapWrapper
+/// <remarks>
+/// <c>foreach (var (key, value) in map)</c> walks the elements as <see cref="Entries"/> does, without allocating.
+/// </remarks>
+public abstract class BpfKeyValueMap<TKey, TValue> : BpfMapWrapper, IEnumerable<KeyValuePair<TKey, TValue>>
     where TKey : unmanaged
     where TValue : unmanaged
 {
@@ -82,8 +86,14 @@ public abstract class BpfKeyValueMap<TKey, TValue> : BpfMapWrapper
     /// <summary>The elements: every key with its value.</summary>
     public BpfMapEntries<TKey, TValue> Entries => new BpfMapEntries<TKey, TValue>(_map);
 
+    /// <summary>Walks the elements (see <see cref="BpfMapEntries{TKey, TValue}"/>); <c>foreach</c> over the map does not allocate.</summary>
+    public BpfMapEntries<TKey, TValue>.Enumerator GetEnumerator() => new BpfMapEntries<TKey, TValue>.Enumerator(_map);
+
+    IEnumerator<KeyValuePair<TKey, TValue>> IEnumerable<KeyValuePair<TKey, TValue>>.GetEnumerator() => GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
     /// <summary>Number of elements, counted by walking the keys (one system call per element; no allocation).</summary>
-    public virtual int Count() => CountKeys();
+    public virtual int Count => CountKeys();
 
     /// <summary>
     /// Reads up to <c>keys.Length</c> elements (BPF_MAP_LOOKUP_BATCH), continuing the walk <paramref name="cursor"/>

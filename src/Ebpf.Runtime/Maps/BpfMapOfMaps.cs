@@ -133,5 +133,5 @@ public sealed class BpfHashOfMaps<TKey> : BpfMapWrapper where TKey : unmanaged
     public BpfMapKeys<TKey> Keys => new BpfMapKeys<TKey>(_map);
 
     /// <summary>Number of inner maps stored (walks the keys).</summary>
-    public int Count() => CountKeys();
+    public int Count => CountKeys();
 }

@@ -61,8 +61,17 @@ public abstract class BpfMapWrapper
     /// <summary>The map's kernel type.</summary>
     public BpfMapType Type => _map.Type;
 
-    /// <summary>The map's max_entries (for a ring buffer, its size in bytes).</summary>
-    public uint MaxEntries => _map.MaxEntries;
+    /// <summary>
+    /// The map's max_entries (for a ring buffer, its size in bytes). Can be set before the object is loaded, as
+    /// <see cref="BpfMap.MaxEntries"/> can (a skeleton's <c>Open()</c>, then <c>Load()</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set after the map was created.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the map (or its object) was disposed.</exception>
+    public uint MaxEntries
+    {
+        get => _map.MaxEntries;
+        set => _map.MaxEntries = value;
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"{_wrapperName} over {_map}";

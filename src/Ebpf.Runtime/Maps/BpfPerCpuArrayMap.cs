@@ -22,7 +22,7 @@ public sealed class BpfPerCpuArrayMap<TValue> : BpfPerCpuMap<uint, TValue>
     public int Length => (int)MaxEntries;
 
     /// <summary>Number of elements: a per-CPU array always holds <see cref="Length"/> (no system call).</summary>
-    public override int Count() => Length;
+    public override int Count => Length;
 
     /// <summary>Reads slot <paramref name="index"/>'s value on every CPU into <paramref name="perCpuValues"/> (exactly <see cref="BpfPerCpuMap{TKey, TValue}.CpuCount"/> long).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Length"/>.</exception>

@@ -17,7 +17,7 @@ namespace Ebpf;
 /// otherwise values are packed and unpacked through a stack buffer. Neither way allocates (except for values of
 /// more than a few kilobytes across all CPUs, which use a pooled buffer).
 /// </remarks>
-public abstract class BpfPerCpuMap<TKey, TValue> : BpfMapWrapper
+public abstract class BpfPerCpuMap<TKey, TValue> : BpfMapWrapper, IEnumerable<KeyValuePair<TKey, TValue[]>>
     where TKey : unmanaged
     where TValue : unmanaged
 {
@@ -171,8 +171,13 @@ public abstract class BpfPerCpuMap<TKey, TValue> : BpfMapWrapper
         }
     }
 
+    /// <summary>Walks the elements as <see cref="Entries"/> does (<c>foreach (var (key, perCpu) in map)</c>).</summary>
+    public IEnumerator<KeyValuePair<TKey, TValue[]>> GetEnumerator() => Entries.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
     /// <summary>Number of elements, counted by walking the keys.</summary>
-    public virtual int Count() => CountKeys();
+    public virtual int Count => CountKeys();
 
     /// <summary>
     /// Reads up to <c>keys.Length</c> elements (BPF_MAP_LOOKUP_BATCH), continuing <paramref name="cursor"/>; element

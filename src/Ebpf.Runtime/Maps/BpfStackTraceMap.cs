@@ -97,7 +97,7 @@ public sealed class BpfStackTraceMap : BpfMapWrapper
     }
 
     /// <summary>Number of stacks stored (walks the ids).</summary>
-    public int Count() => CountKeys();
+    public int Count => CountKeys();
 
     /// <summary>
     /// Copies stack <paramref name="stackId"/>'s instruction pointers, innermost first, to <paramref name="ips"/>

@@ -17,7 +17,7 @@ public class ArrayAndPerCpuMapTests
         using var m = LoadedMaps.Load();
         var array = new BpfArrayMap<ulong>(m["array_map"]);
         Assert.Equal(16, array.Length);
-        Assert.Equal(16, array.Count());
+        Assert.Equal(16, array.Count);
         Assert.Equal(0ul, array[5]); // every slot exists, zeroed
         array[5] = 55;
         array.Update(6, 66);
@@ -89,7 +89,7 @@ public class ArrayAndPerCpuMapTests
         Assert.Throws<ArgumentException>(() => pca.Update(3, new ulong[Cpus + 1]));
         Assert.Throws<ArgumentException>(() => pca.TryLookup(3, new ulong[Cpus * 2]));
         Assert.Throws<ArgumentOutOfRangeException>(() => pca.Lookup(4u));
-        Assert.Equal(4, pca.Count());
+        Assert.Equal(4, pca.Count);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public class ArrayAndPerCpuMapTests
         Assert.True(pch.ContainsKey(42));
         Assert.False(pch.TryAdd(42, values));
         Assert.True(pch.TryAdd(43, values));
-        Assert.Equal(2, pch.Count());
+        Assert.Equal(2, pch.Count);
 
         var entries = pch.Entries.ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.Equal(values, entries[42]);
@@ -129,7 +129,7 @@ public class ArrayAndPerCpuMapTests
             v[0] = i;
             lru.Update(i, v);
         }
-        Assert.InRange(lru.Count(), 1, 64);
+        Assert.InRange(lru.Count, 1, 64);
         Assert.Equal(499ul, lru.Lookup(499)[0]);
     }
 
@@ -146,7 +146,7 @@ public class ArrayAndPerCpuMapTests
             for (int c = 0; c < cpus; c++)
                 values[i * cpus + c] = (ulong)i * 100 + (ulong)c;
         Assert.Equal(N, pch.UpdateBatch(keys, values));
-        Assert.Equal(N, pch.Count());
+        Assert.Equal(N, pch.Count);
         Assert.Equal(Enumerable.Range(0, cpus).Select(c => 4200ul + (ulong)c), pch.Lookup(42));
 
         var kbuf = new uint[1024];
@@ -171,7 +171,7 @@ public class ArrayAndPerCpuMapTests
             total += n;
         }
         Assert.Equal(N - 1000, total);
-        Assert.Equal(0, pch.Count());
+        Assert.Equal(0, pch.Count);
         Assert.Throws<ArgumentException>(() => pch.UpdateBatch(keys.AsSpan(0, 2), new ulong[2 * cpus + 1]));
     }
 

@@ -47,9 +47,9 @@ public class HashMapTests
         Assert.True(hash.TryLookupAndDelete(2, out v));
         Assert.Equal(20ul, v);
         Assert.False(hash.TryLookupAndDelete(2, out _));
-        Assert.Equal(1, hash.Count());
+        Assert.Equal(1, hash.Count);
         Assert.Equal(1, hash.Clear());
-        Assert.Equal(0, hash.Count());
+        Assert.Equal(0, hash.Count);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class HashMapTests
         // and the program sees what we wrote: fill overwrites with BPF_ANY, so write a key it does not touch
         stats[7] = new Stats { Calls = 5, Bytes = 6, LastTgid = 7 };
         Assert.Equal(5ul, stats[7].Calls);
-        Assert.Equal(2, stats.Count());
+        Assert.Equal(2, stats.Count);
     }
 
     [Fact]
@@ -89,13 +89,13 @@ public class HashMapTests
         using var m = LoadedMaps.Load();
         var hash = new BpfHashMap<uint, ulong>(m["hash_map"]);
         Assert.Empty(hash.Keys);
-        Assert.Equal(0, hash.Count());
+        Assert.Equal(0, hash.Count);
         for (uint i = 0; i < 100; i++) hash[i * 7] = i * 1000;
 
         var keys = hash.Keys.ToArray();
         Assert.Equal(100, keys.Length);
         Assert.Equal(Enumerable.Range(0, 100).Select(i => (uint)i * 7).OrderBy(k => k), keys.OrderBy(k => k));
-        Assert.Equal(100, hash.Count());
+        Assert.Equal(100, hash.Count);
 
         var entries = hash.Entries.ToDictionary();
         Assert.Equal(100, entries.Count);
@@ -104,6 +104,17 @@ public class HashMapTests
         // The struct enumerator also works through IEnumerable (LINQ).
         Assert.Equal(100, hash.Entries.Count());
         Assert.Equal(Enumerable.Range(0, 100).Sum(i => (long)i * 1000), hash.Entries.Sum(kv => (long)kv.Value));
+
+        // The map itself is enumerable: foreach deconstructs each element, and LINQ sees the same walk.
+        int walked = 0;
+        foreach (var (key, value) in hash)
+        {
+            Assert.Equal(key / 7 * 1000, value);
+            walked++;
+        }
+        Assert.Equal(100, walked);
+        Assert.Equal(100, hash.Count(kv => kv.Value % 1000 == 0));
+        Assert.Equal(entries.Keys.OrderBy(k => k), hash.Select(kv => kv.Key).OrderBy(k => k));
     }
 
     [Fact]
@@ -121,7 +132,7 @@ public class HashMapTests
         }
         Assert.Equal(128, seen.Count);
         Assert.Equal(128, seen.Distinct().Count());
-        Assert.Equal(64, hash.Count());
+        Assert.Equal(64, hash.Count);
         Assert.All(hash.Keys, k => Assert.Equal(1u, k % 2));
 
         // Deleting every key, entries walk included.
@@ -133,7 +144,7 @@ public class HashMapTests
             n++;
         }
         Assert.Equal(64, n);
-        Assert.Equal(0, hash.Count());
+        Assert.Equal(0, hash.Count);
     }
 
     [Fact]
@@ -153,7 +164,7 @@ public class HashMapTests
                     if (other != k) hash.Delete(other);
             Assert.True(seen.Count < 1000, "the walk did not end");
         }
-        Assert.Equal(1, hash.Count());
+        Assert.Equal(1, hash.Count);
         Assert.Contains(seen[0], hash.Keys);
     }
 
@@ -173,7 +184,7 @@ public class HashMapTests
             values[i] = (ulong)i * 1_000_003;
         }
         Assert.Equal(N, hash.UpdateBatch(keys, values));
-        Assert.Equal(N, hash.Count());
+        Assert.Equal(N, hash.Count);
 
         // Read it back 4096 at a time.
         var kbuf = new uint[4096];
@@ -196,7 +207,7 @@ public class HashMapTests
         // Delete the first half plus keys that are not there (skipped).
         var toDelete = keys.Take(N / 2).Concat(new uint[] { 0, 2, 5_000_000 }).ToArray();
         Assert.Equal(N / 2, hash.DeleteBatch(toDelete));
-        Assert.Equal(N - N / 2, hash.Count());
+        Assert.Equal(N - N / 2, hash.Count);
         Assert.False(hash.ContainsKey(keys[0]));
         Assert.True(hash.ContainsKey(keys[N - 1]));
 
@@ -209,7 +220,7 @@ public class HashMapTests
             drained += n;
         }
         Assert.Equal(N - N / 2, drained);
-        Assert.Equal(0, hash.Count());
+        Assert.Equal(0, hash.Count);
     }
 
     [Fact]
@@ -250,7 +261,7 @@ public class HashMapTests
         var e = Assert.Throws<BpfSyscallException>(() => hash.UpdateBatch(keys, new ulong[20]));
         Assert.Equal(Errno.E2BIG, e.Errno);
         Assert.Contains("element 10 of 20", e.Message);
-        Assert.Equal(10, hash.Count());
+        Assert.Equal(10, hash.Count);
     }
 
     [Fact]
@@ -260,7 +271,7 @@ public class HashMapTests
         var lru = new BpfHashMap<uint, ulong>(m["lru_hash_map"]);
         Assert.True(lru.IsLru);
         for (uint i = 0; i < 1000; i++) lru[i] = i;
-        int count = lru.Count();
+        int count = lru.Count;
         Assert.InRange(count, 1, 64);
         Assert.Equal(999ul, lru[999]); // the newest survives
         Assert.False(lru.ContainsKey(0)); // the oldest was evicted

@@ -36,7 +36,7 @@ public class KeylessAndTrieMapTests
 
         var prefixes = lpm.Keys.ToArray().Select(k => k.PrefixLen).OrderBy(p => p).ToArray();
         Assert.Equal(new uint[] { 8, 16, 24 }, prefixes);
-        Assert.Equal(3, lpm.Count());
+        Assert.Equal(3, lpm.Count);
 
         // Batch lookup of a trie is the kernel's generic one (Linux 5.16+), with key-sized cursor tokens.
         var kbuf = new LpmV4Key[2];
@@ -60,7 +60,7 @@ public class KeylessAndTrieMapTests
         // No kernel has BPF_MAP_LOOKUP_AND_DELETE_BATCH for tries: the wrapper drains it element by element.
         Assert.True(cursor.IsEmulated);
         Assert.Equal(3, total);
-        Assert.Equal(0, lpm.Count());
+        Assert.Equal(0, lpm.Count);
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -100,7 +100,7 @@ public class KeylessAndTrieMapTests
             for (int i = 0; i < n; i++) Assert.True(seen.Add(vbuf[i]));
         Assert.Equal(300, seen.Count);
         Assert.Equal(150, lpm.DeleteBatch(keys.AsSpan(0, 150)));
-        Assert.Equal(150, lpm.Count());
+        Assert.Equal(150, lpm.Count);
     }
 
     [Fact]

@@ -53,8 +53,8 @@ public class MapConcurrencyTests
         foreach (var th in threads) th.Start();
         foreach (var th in threads) th.Join();
         Assert.Empty(errors);
-        Assert.Equal(Threads * PerThread / 2, hash.Count());
-        Assert.Equal(Threads * PerThread, pch.Count());
+        Assert.Equal(Threads * PerThread / 2, hash.Count);
+        Assert.Equal(Threads * PerThread, pch.Count);
         Assert.All(hash.Entries, kv => Assert.Equal((ulong)kv.Key * 3, kv.Value));
     }
 

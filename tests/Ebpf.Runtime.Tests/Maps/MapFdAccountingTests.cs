@@ -26,7 +26,7 @@ public class MapFdAccountingTests
             m.Object.GetProgram("fill").RunOnce();
             var hash = new BpfHashMap<uint, ulong>(m["hash_map"]);
             hash[5] = 5;
-            Assert.Equal(2, hash.Count());
+            Assert.Equal(2, hash.Count);
             var keys = new uint[8];
             var values = new ulong[8];
             var c = new BpfBatchCursor();
@@ -53,7 +53,7 @@ public class MapFdAccountingTests
             inner!.Dispose();
             var hom = new BpfHashOfMaps<uint>(obj.GetMap("outer_hash"));
             hom.Set(3, obj.GetMap("inner_a"));
-            Assert.Equal(2, hom.Count());
+            Assert.Equal(2, hom.Count);
             Assert.Equal(4u, obj.GetProgram("bump").RunOnce().ReturnValue);
         }
         using (var obj = BpfObject.Load(TestEnvironment.Bpf("prog_array")))

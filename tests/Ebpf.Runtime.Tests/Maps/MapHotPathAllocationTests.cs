@@ -57,7 +57,7 @@ public class MapHotPathAllocationTests
                     // Walks use struct enumerators: no allocation either.
                     foreach (var key in hash.Keys) sum += key;
                     foreach (var kv in stats.Entries) sum += kv.Value.Calls;
-                    sum += (ulong)hash.Count();
+                    sum += (ulong)hash.Count;
                 }
             }
             s_sink = sum;

@@ -23,7 +23,7 @@ public class SpecialMapTests
         var traces = new BpfStackTraceMap(m["stack_trace_map"]);
         Assert.False(traces.HasBuildIds);
         Assert.Equal(127, traces.MaxDepth);
-        Assert.Equal(0, traces.Count());
+        Assert.Equal(0, traces.Count);
 
         int pid = MapTestSupport.GetPid();
         using (m.Object.GetProgram("touch_all").AttachTracepoint("syscalls", "sys_enter_getpid"))
@@ -40,7 +40,7 @@ public class SpecialMapTests
 
         var ids = traces.StackIds.ToArray();
         Assert.NotEmpty(ids);
-        Assert.Equal(ids.Length, traces.Count());
+        Assert.Equal(ids.Length, traces.Count);
         Span<ulong> all = stackalloc ulong[127];
         Span<ulong> two = stackalloc ulong[2];
         foreach (int id in ids)
@@ -145,7 +145,7 @@ public class SpecialMapTests
         Assert.False(outerArray.TryGetInnerMapId(1, out _));
         Assert.True(outerHash.TryGetInnerMapId(1, out id));
         Assert.Equal(innerB.Map.Id, id);
-        Assert.Equal(1, outerHash.Count());
+        Assert.Equal(1, outerHash.Count);
 
         Assert.Equal(3u, bump.RunOnce().ReturnValue);
         Assert.Equal(1ul, innerA[0]);

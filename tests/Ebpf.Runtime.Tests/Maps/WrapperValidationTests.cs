@@ -87,15 +87,21 @@ public class WrapperValidationTests
             var hash = new BpfHashMap<uint, ulong>(obj.GetMap("hash_map"));
             var e = Assert.Throws<InvalidOperationException>(() => hash[1] = 1);
             Assert.Contains("Load()", e.Message);
+            // Sizes can be set on the wrapper before load: the kernel creates the map with them.
+            hash.MaxEntries = 77;
             obj.Load();
             hash[1] = 1;
             Assert.Equal(1ul, hash[1]);
+            Assert.Equal(77u, hash.MaxEntries);
+            using (var fromKernel = BpfMap.FromId(hash.Map.Id))
+                Assert.Equal(77u, fromKernel.MaxEntries);
+            Assert.Throws<InvalidOperationException>(() => hash.MaxEntries = 78);
             obj.Dispose();
             var disposed = Assert.Throws<ObjectDisposedException>(() => hash[1]);
             Assert.Contains("closed", disposed.Message);
             Assert.Throws<ObjectDisposedException>(() => obj.GetMap("hash_map").MaxEntries = 2);
             Assert.Throws<ObjectDisposedException>(() => obj.GetProgram(obj.Programs[0].Name).Handle);
-
+            Assert.Throws<ObjectDisposedException>(() => hash.MaxEntries = 2);
         }
         finally
         {
