@@ -89,7 +89,11 @@ public sealed class BpfObject : IDisposable
     /// <summary>The struct_ops maps (variables of .struct_ops and .struct_ops.link), in the object's order.</summary>
     public IReadOnlyList<BpfStructOps> StructOps => _structOps;
 
-    /// <summary>Links made by <see cref="Attach"/> (and kept until <see cref="Detach"/> or Dispose).</summary>
+    /// <summary>
+    /// The live links of the object's programs: those <see cref="Attach"/> made and those made by a program's own
+    /// attach methods (typed wrappers included), kept until they are disposed or the object's <see cref="Detach"/>
+    /// or Dispose removes them.
+    /// </summary>
     public IReadOnlyList<BpfLink> Links
     {
         get { lock (_sync) return _links.ToArray(); }
@@ -307,38 +311,62 @@ public sealed class BpfObject : IDisposable
                     made[i].Dispose();
                 throw;
             }
-            _links.AddRange(made);
+            foreach (var l in made)
+                Own(l); // (links of the object's programs registered themselves already; struct_ops links may not)
         }
     }
 
-    /// <summary>Keeps a link made outside <see cref="Attach"/> so that Detach/Dispose remove it too.</summary>
-    public void AddLink(BpfLink link)
+    /// <summary>Takes <paramref name="link"/> (one of this object's programs' links, made anywhere) into <see cref="Links"/>.</summary>
+    internal void Own(BpfLink link)
     {
         lock (_sync)
         {
-            ThrowIfDisposed();
-            _links.Add(link);
+            if (!_disposed && !_links.Contains(link))
+                _links.Add(link);
         }
     }
 
-    /// <summary>Removes every link made by <see cref="Attach"/> (programs stay loaded).</summary>
+    /// <summary>A link was disposed: it leaves <see cref="Links"/>.</summary>
+    internal void Disown(BpfLink link)
+    {
+        lock (_sync)
+            _links.Remove(link);
+    }
+
+    /// <summary>
+    /// Keeps a link made outside <see cref="Attach"/> (of a program opened elsewhere, say) so that Detach/Dispose
+    /// remove it too. Links of this object's programs are kept without asking.
+    /// </summary>
+    public void AddLink(BpfLink link)
+    {
+        if (link is null) throw new ArgumentNullException(nameof(link));
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (!_links.Contains(link))
+                _links.Add(link);
+        }
+    }
+
+    /// <summary>Removes every link in <see cref="Links"/>, newest first (programs stay loaded).</summary>
     public void Detach()
     {
         List<Exception>? errors = null;
         lock (_sync)
         {
-            for (int i = _links.Count - 1; i >= 0; i--)
+            var links = _links.ToArray();
+            _links.Clear();
+            for (int i = links.Length - 1; i >= 0; i--)
             {
                 try
                 {
-                    _links[i].Dispose();
+                    links[i].Dispose();
                 }
                 catch (Exception e)
                 {
                     (errors ??= new List<Exception>()).Add(e);
                 }
             }
-            _links.Clear();
         }
         if (errors is { Count: 1 })
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(errors[0]).Throw();
@@ -360,11 +388,12 @@ public sealed class BpfObject : IDisposable
             _disposed = true;
             if (_loaded)
                 LoadedObjects.Remove(this);
-            foreach (var l in _links)
-            {
-                try { l.Dispose(); } catch (BpfException) { }
-            }
+            var links = _links.ToArray();
             _links.Clear();
+            for (int i = links.Length - 1; i >= 0; i--)
+            {
+                try { links[i].Dispose(); } catch (BpfException) { }
+            }
             // Registrations made with BpfStructOps.Attach() directly: a .struct_ops value stays registered (held
             // by the kernel) after its map's descriptor is closed, so it is unregistered here.
             foreach (var ops in _structOps)

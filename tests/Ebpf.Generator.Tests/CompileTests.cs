@@ -82,7 +82,7 @@ public class CompileTests
                 // Static Load(options) next to the instance Load(): both resolve as documented.
                 using var skel = ExecSnoopSkeleton.Load();
                 skel.Attach();
-                Ebpf.BpfLink? link = skel.Links.HandleExec;
+                Ebpf.TracepointLink? link = skel.Links.HandleExec;
                 Ebpf.TracepointProgram program = skel.Programs.HandleExec;
                 Ebpf.BpfHashMap<int, ulong> starts = skel.Maps.ExecStart;
                 Ebpf.BpfRingBufferMap rb = skel.Maps.Rb;
@@ -115,6 +115,28 @@ public class CompileTests
                 g.DataCustom.CustomCounter += 1;
                 uint step = g.RodataCustom.CustomStep;
                 Console.WriteLine(g.RodataCustom.CustomName.ToString() + step);
+
+                // The README's opensnoop/runqlat-style program: no .Program., no .Entries.
+                bool execOnly = false;
+                using var top = ExecSnoopSkeleton.Open();
+                top.Maps.ExecStart.MaxEntries = 16384;
+                top.Programs.HandleExit.Autoload = !execOnly;
+                top.Load();
+                Ebpf.TracepointLink exec = top.Programs.HandleExec.Attach();
+                if (top.Programs.HandleExit.IsLoaded) top.Programs.HandleExit.Attach();
+                using var events = top.Maps.Rb.CreateReader();
+                using var stop = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    while (true)
+                        events.Poll((ref readonly ExecSnoopSkeleton.Event ev) => Console.WriteLine($"{ev.Pid,7} {ev.GetCommString()}"),
+                                    TimeSpan.FromMilliseconds(500), stop.Token);
+                }
+                catch (OperationCanceledException) { }
+                Console.WriteLine($"{top.Maps.ExecStart.Count} traced processes still running (program id {top.Programs.HandleExec.Id}):");
+                foreach (var (pid, startNs) in top.Maps.ExecStart)
+                    Console.WriteLine($"{pid,7} started at {startNs} ns");
+                Console.WriteLine(exec.Target);
 
                 using var m = MapsSkeleton.Load(new byte[1], new Ebpf.BpfObjectOptions());
                 Ebpf.BpfLpmTrieMap<MapsSkeleton.LpmV4Key, uint> lpm = m.Maps.LpmMap;

@@ -101,7 +101,7 @@ internal static class SkeletonEmitter
         w.Line("_object = @object;");
         w.Line("Maps = new MapsCollection(@object);");
         w.Line("Programs = new ProgramsCollection(@object);");
-        w.Line("Links = new LinksCollection();");
+        w.Line("Links = new LinksCollection(@object);");
         foreach (var s in m.Sections)
             w.Line($"{s.PropertyName} = new {s.ClassName}(@object.GetDataSection({Lit(s.SectionName)}));");
         if (m.StructOps.Count > 0)
@@ -117,7 +117,7 @@ internal static class SkeletonEmitter
         w.Line("public MapsCollection Maps { get; }");
         w.Line("/// <summary>The object's programs, with the attach methods their kind allows.</summary>");
         w.Line("public ProgramsCollection Programs { get; }");
-        w.Line("/// <summary>The links <see cref=\"Attach\"/> made, one per auto-attached program.</summary>");
+        w.Line("/// <summary>The programs' links, typed by kind: those <see cref=\"Attach\"/> made and those the programs' own Attach methods made.</summary>");
         w.Line("public LinksCollection Links { get; }");
         if (m.StructOps.Count > 0)
         {
@@ -158,22 +158,13 @@ internal static class SkeletonEmitter
         w.Line("public void Load() => _object.Load();");
         w.Line();
         w.Line("/// <summary>Attaches every program whose section says where; the links are in <see cref=\"Links\"/>.</summary>");
-        w.Open("public void Attach()");
-        w.Line("_object.Attach();");
-        w.Line("Links.Update(_object.Links);");
-        w.Close();
+        w.Line("public void Attach() => _object.Attach();");
         w.Line();
-        w.Line("/// <summary>Detaches what <see cref=\"Attach\"/> attached.</summary>");
-        w.Open("public void Detach()");
-        w.Line("_object.Detach();");
-        w.Line("Links.Clear();");
-        w.Close();
+        w.Line("/// <summary>Detaches every link of the skeleton's programs (<see cref=\"Attach\"/>'s and the programs' own); programs stay loaded.</summary>");
+        w.Line("public void Detach() => _object.Detach();");
         w.Line();
         w.Line("/// <summary>Detaches and unloads everything.</summary>");
-        w.Open("public void Dispose()");
-        w.Line("Links.Clear();");
-        w.Line("_object.Dispose();");
-        w.Close();
+        w.Line("public void Dispose() => _object.Dispose();");
         w.Line();
         w.Open($"private static {cls} Create({Runtime}BpfObject @object)");
         w.Open("try");
@@ -387,56 +378,46 @@ internal static class SkeletonEmitter
 
     private static void EmitLinks(SourceWriter w, SkeletonModel m)
     {
-        w.Line("/// <summary>The links made by <see cref=\"Attach\"/>, by program (null when not attached).</summary>");
+        w.Line("/// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>");
         w.Open("public sealed class LinksCollection");
+        w.Line($"private readonly {Runtime}BpfObject _object;");
+        w.Line();
+        w.Line($"internal LinksCollection({Runtime}BpfObject @object) => _object = @object;");
+        w.Line();
         foreach (var p in m.Programs)
         {
             w.Line($"/// <summary>Link of program <c>{Xml(p.Name)}</c>.</summary>");
-            w.Line($"public {Runtime}BpfLink? {p.PropertyName} {{ get; private set; }}");
+            w.Line($"public {Runtime}{p.LinkType}? {p.PropertyName} => Find<{Runtime}{p.LinkType}>({Lit(p.Name)});");
             w.Line();
         }
         foreach (var ops in m.StructOps)
         {
             w.Line($"/// <summary>Registration of struct_ops map <c>{Xml(ops.MapName)}</c>.</summary>");
-            w.Line($"public {Runtime}StructOpsLink? {ops.LinkPropertyName} {{ get; private set; }}");
+            w.Line($"public {Runtime}StructOpsLink? {ops.LinkPropertyName} => FindStructOps({Lit(ops.MapName)});");
             w.Line();
         }
-        w.Open($"internal void Update(global::System.Collections.Generic.IReadOnlyList<{Runtime}BpfLink> links)");
-        if (m.Programs.Count > 0 || m.StructOps.Count > 0)
+        w.Open("private T? Find<T>(string program) where T : " + Runtime + "BpfLink");
+        w.Line("var links = _object.Links;");
+        w.Open("for (int i = links.Count - 1; i >= 0; i--)");
+        w.Open($"if (links[i] is T link && link is not {Runtime}StructOpsLink && link.Program.Name == program)");
+        w.Line("return link;");
+        w.Close();
+        w.Close();
+        w.Line("return null;");
+        w.Close();
+        if (m.StructOps.Count > 0)
         {
-            w.Open("foreach (var link in links)");
-            if (m.StructOps.Count > 0)
-            {
-                w.Open($"if (link is {Runtime}StructOpsLink structOps)");
-                w.Open("switch (structOps.StructOps.Name)");
-                foreach (var ops in m.StructOps)
-                {
-                    w.Line($"case {Lit(ops.MapName)}:");
-                    w.Line($"    {ops.LinkPropertyName} = structOps;");
-                    w.Line("    break;");
-                }
-                w.Close();
-                w.Line("continue;");
-                w.Close();
-            }
-            w.Open("switch (link.Program.Name)");
-            foreach (var p in m.Programs)
-            {
-                w.Line($"case {Lit(p.Name)}:");
-                w.Line($"    {p.PropertyName} = link;");
-                w.Line("    break;");
-            }
+            w.Line();
+            w.Open($"private {Runtime}StructOpsLink? FindStructOps(string map)");
+            w.Line("var links = _object.Links;");
+            w.Open("for (int i = links.Count - 1; i >= 0; i--)");
+            w.Open($"if (links[i] is {Runtime}StructOpsLink link && link.StructOps.Name == map)");
+            w.Line("return link;");
             w.Close();
+            w.Close();
+            w.Line("return null;");
             w.Close();
         }
-        w.Close();
-        w.Line();
-        w.Open("internal void Clear()");
-        foreach (var p in m.Programs)
-            w.Line($"{p.PropertyName} = null;");
-        foreach (var ops in m.StructOps)
-            w.Line($"{ops.LinkPropertyName} = null;");
-        w.Close();
         w.Close();
         w.Line();
     }

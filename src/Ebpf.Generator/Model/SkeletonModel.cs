@@ -144,6 +144,7 @@ internal sealed record ProgramModel(
     string Name,
     string PropertyName,
     string WrapperType,
+    string LinkType,
     string SectionName,
     string ProgramType,
     string AttachKind,

@@ -164,6 +164,8 @@ internal static class SkeletonModelBuilder
                 break;
             }
         }
+        progNames.Reserve("Find", "a method of the links collection");
+        progNames.Reserve("FindStructOps", "a method of the links collection");
         var programs = new List<ProgramModel>();
         foreach (var p in spec.Programs)
         {
@@ -175,7 +177,8 @@ internal static class SkeletonModelBuilder
             if (p.Section is null)
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticKind.UnknownSection, path, p.Name, p.SectionName));
             var attach = p.Section?.AttachKind ?? AutoAttachKind.None;
-            programs.Add(new ProgramModel(p.Name, prop, ProgramWrapper(p.Section?.ProgramKind ?? ProgramKind.None), p.SectionName,
+            programs.Add(new ProgramModel(p.Name, prop, ProgramWrapper(p.Section?.ProgramKind ?? ProgramKind.None),
+                ProgramLink(p.Section?.ProgramKind ?? ProgramKind.None), p.SectionName,
                 p.ProgramType.ToString(), attach.ToString(), p.Autoload, p.Section?.IsAutoAttachable ?? false));
         }
 
@@ -331,6 +334,29 @@ internal static class SkeletonModelBuilder
     /// (<c>KprobeProgram</c>, <c>TcProgram</c>, ...). Which kind a section makes is the section table's decision.
     /// </summary>
     internal static string ProgramWrapper(ProgramKind kind) => kind == ProgramKind.None ? "BpfProgram" : kind + "Program";
+
+    /// <summary>
+    /// The runtime's link type of a kind (what its wrapper's attach methods return, in its file under
+    /// src/Ebpf.Runtime/Links); BpfLink where a kind's attach can give more than one type (tc: a tcx link or a clsact
+    /// filter; uprobe: a uprobe or uprobe.multi link; perf events: one link per CPU) or none (syscall, struct_ops
+    /// programs, whose struct_ops maps are registered instead).
+    /// </summary>
+    internal static string ProgramLink(ProgramKind kind) => kind switch
+    {
+        ProgramKind.Kprobe => "KprobeLink",
+        ProgramKind.KprobeMulti => "KprobeMultiLink",
+        ProgramKind.Usdt => "UsdtLink",
+        ProgramKind.Tracepoint => "TracepointLink",
+        ProgramKind.RawTracepoint => "RawTracepointLink",
+        ProgramKind.Tracing or ProgramKind.Lsm => "TracingLink",
+        ProgramKind.Iterator => "IteratorLink",
+        ProgramKind.Xdp => "XdpLink",
+        ProgramKind.Netkit => "NetkitLink",
+        ProgramKind.Cgroup => "CgroupLink",
+        ProgramKind.SocketFilter => "SocketFilterAttachment",
+        ProgramKind.SkLookup or ProgramKind.FlowDissector => "NetNsLink",
+        _ => "BpfLink",
+    };
 
     /// <summary>
     /// EBPF009: helpers that read kernel memory (bpf_probe_read_kernel, bpf_probe_read, bpf_get_current_task, ...) in

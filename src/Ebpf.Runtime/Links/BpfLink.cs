@@ -11,10 +11,14 @@ namespace Ebpf;
 public abstract class BpfLink : IDisposable
 {
     private int _disposed;
+    private readonly BpfObject? _owner;
 
     private protected BpfLink(BpfProgram program)
     {
         Program = program;
+        // The program's object owns the link from now on: its Detach and Dispose (and a skeleton's) remove it.
+        _owner = program.Object;
+        _owner?.Own(this);
     }
 
     /// <summary>The attached program.</summary>
@@ -83,6 +87,7 @@ public abstract class BpfLink : IDisposable
         }
         finally
         {
+            _owner?.Disown(this);
             GC.SuppressFinalize(this);
         }
     }
@@ -107,6 +112,9 @@ public abstract class BpfLink : IDisposable
     private protected abstract void Release();
 
     internal void SetProgram(BpfProgram program) => Program = program;
+
+    /// <summary>A link that became a member of a <see cref="LinkGroup"/>: the group is what its object keeps.</summary>
+    internal void LeaveOwner() => _owner?.Disown(this);
 
     public override string ToString() => $"{GetType().Name}: {Program.Name} → {Target}";
 }

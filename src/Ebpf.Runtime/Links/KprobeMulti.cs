@@ -15,7 +15,7 @@ public sealed class KprobeMultiProgram : TypedProgram
         : base(program, ProgramKind.KprobeMulti, "a kprobe.multi program (SEC(\"kprobe.multi/pattern\"))", "use KprobeMultiProgram.Attach(pattern or symbols)") { }
 
     /// <summary>Attaches to the functions the section's pattern matches.</summary>
-    public KprobeMultiLink Attach() => Program.AttachKprobeMulti(SectionTarget().Pattern, null, null, null, SectionIsReturn);
+    public override KprobeMultiLink Attach() => Program.AttachKprobeMulti(SectionTarget().Pattern, null, null, null, SectionIsReturn);
 
     internal override BpfLink AttachBySection() => Attach();
 

@@ -15,7 +15,11 @@ public class LinkGroup : BpfLink
     internal LinkGroup(BpfProgram program, IReadOnlyList<BpfLink> links, string target) : base(program)
     {
         _links = new BpfLink[links.Count];
-        for (int i = 0; i < _links.Length; i++) _links[i] = links[i];
+        for (int i = 0; i < _links.Length; i++)
+        {
+            _links[i] = links[i];
+            _links[i].LeaveOwner(); // the object keeps the group, which disposes its members
+        }
         _target = target;
     }
 

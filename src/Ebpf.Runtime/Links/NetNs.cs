@@ -13,7 +13,7 @@ public sealed class SkLookupProgram : TypedProgram
         : base(program, ProgramKind.SkLookup, "an sk_lookup program (SEC(\"sk_lookup\"))", "use SkLookupProgram.Attach() (current network namespace) or Attach(netnsPath)") { }
 
     /// <summary>Attaches to the calling thread's network namespace.</summary>
-    public NetNsLink Attach() => Program.AttachNetNs("/proc/thread-self/ns/net", BpfAttachType.SkLookup);
+    public override NetNsLink Attach() => Program.AttachNetNs("/proc/thread-self/ns/net", BpfAttachType.SkLookup);
 
     /// <summary>Attaches to the network namespace at <paramref name="netnsPath"/> ("/run/netns/blue", "/proc/PID/ns/net").</summary>
     public NetNsLink Attach(string netnsPath) => Program.AttachNetNs(netnsPath, BpfAttachType.SkLookup);
@@ -29,7 +29,7 @@ public sealed class FlowDissectorProgram : TypedProgram
         : base(program, ProgramKind.FlowDissector, "a flow dissector (SEC(\"flow_dissector\"))", "use FlowDissectorProgram.Attach(netnsPath)") { }
 
     /// <summary>Attaches to the calling thread's network namespace.</summary>
-    public NetNsLink Attach() => Program.AttachNetNs("/proc/thread-self/ns/net", BpfAttachType.FlowDissector);
+    public override NetNsLink Attach() => Program.AttachNetNs("/proc/thread-self/ns/net", BpfAttachType.FlowDissector);
 
     /// <summary>Attaches to the network namespace at <paramref name="netnsPath"/> ("/run/netns/blue", "/proc/PID/ns/net").</summary>
     public NetNsLink Attach(string netnsPath) => Program.AttachNetNs(netnsPath, BpfAttachType.FlowDissector);

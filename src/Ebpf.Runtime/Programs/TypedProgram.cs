@@ -25,10 +25,27 @@ public abstract class TypedProgram
         AttachHint = attachHint;
     }
 
-    /// <summary>The program.</summary>
+    /// <summary>The untyped program (its spec, type, flags, verifier log, pinning, test runs, ...).</summary>
     public BpfProgram Program { get; }
 
+    /// <summary>The program's name (its C function's).</summary>
     public string Name => Program.Name;
+
+    /// <summary>
+    /// Whether the object's Load() loads the program (default: true, false for <c>SEC("?...")</c>); can be changed
+    /// before load (<see cref="BpfProgram.Autoload"/>).
+    /// </summary>
+    public bool Autoload
+    {
+        get => Program.Autoload;
+        set => Program.Autoload = value;
+    }
+
+    /// <summary>True once the program is loaded (and not disposed).</summary>
+    public bool IsLoaded => Program.IsLoaded;
+
+    /// <summary>The kernel's id of the loaded program (0 before load).</summary>
+    public uint Id => Program.Id;
 
     /// <summary>The kind of program this wrapper stands for.</summary>
     public ProgramKind Kind { get; }
@@ -36,8 +53,15 @@ public abstract class TypedProgram
     /// <summary>What to call when the section does not say where to attach.</summary>
     internal string AttachHint { get; }
 
-    /// <summary>Attaches where the section name says (libbpf auto-attach); see <see cref="BpfProgram.Attach()"/>.</summary>
-    public BpfLink AttachAuto() => AttachBySection();
+    /// <summary>
+    /// Attaches with the kind's defaults: where the section name says (libbpf's auto-attach, as
+    /// <see cref="BpfProgram.Attach()"/> does), or, for sk_lookup and flow_dissector programs, to the calling thread's
+    /// network namespace. The typed wrappers return their kind's link (<see cref="TracepointProgram.Attach(ulong)"/>
+    /// returns a <see cref="TracepointLink"/>, ...). The link belongs to the program's object: the object's (and the
+    /// skeleton's) Detach and Dispose remove it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The section does not say where to attach (xdp, tc, cgroup, ...): use an overload that says.</exception>
+    public virtual BpfLink Attach() => AttachBySection();
 
     public override string ToString() => $"{GetType().Name} {Program}";
 

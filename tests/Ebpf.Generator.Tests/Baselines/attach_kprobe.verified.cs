@@ -27,7 +27,7 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
+            Links = new LinksCollection(@object);
             Rodata = new RodataSection(@object.GetDataSection(".rodata"));
             Bss = new BssSection(@object.GetDataSection(".bss"));
             Kconfig = new KconfigSection(@object.GetDataSection(".kconfig"));
@@ -41,7 +41,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>Global variables of <c>.rodata</c> (writable until Load, read-only afterwards).</summary>
         public RodataSection Rodata { get; }
@@ -80,25 +80,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static AttachKprobeSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -193,63 +181,42 @@ namespace Ebpf.Tests.Generated
             public global::Ebpf.KprobeProgram GetpgidSysret { get; }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>unlink_entry</c>.</summary>
-            public global::Ebpf.BpfLink? UnlinkEntry { get; private set; }
+            public global::Ebpf.KprobeLink? UnlinkEntry => Find<global::Ebpf.KprobeLink>("unlink_entry");
 
             /// <summary>Link of program <c>unlink_exit</c>.</summary>
-            public global::Ebpf.BpfLink? UnlinkExit { get; private set; }
+            public global::Ebpf.KprobeLink? UnlinkExit => Find<global::Ebpf.KprobeLink>("unlink_exit");
 
             /// <summary>Link of program <c>getpgid_multi</c>.</summary>
-            public global::Ebpf.BpfLink? GetpgidMulti { get; private set; }
+            public global::Ebpf.KprobeMultiLink? GetpgidMulti => Find<global::Ebpf.KprobeMultiLink>("getpgid_multi");
 
             /// <summary>Link of program <c>getpgid_multi_ret</c>.</summary>
-            public global::Ebpf.BpfLink? GetpgidMultiRet { get; private set; }
+            public global::Ebpf.KprobeMultiLink? GetpgidMultiRet => Find<global::Ebpf.KprobeMultiLink>("getpgid_multi_ret");
 
             /// <summary>Link of program <c>getpgid_sys</c>.</summary>
-            public global::Ebpf.BpfLink? GetpgidSys { get; private set; }
+            public global::Ebpf.KprobeLink? GetpgidSys => Find<global::Ebpf.KprobeLink>("getpgid_sys");
 
             /// <summary>Link of program <c>getpgid_sysret</c>.</summary>
-            public global::Ebpf.BpfLink? GetpgidSysret { get; private set; }
+            public global::Ebpf.KprobeLink? GetpgidSysret => Find<global::Ebpf.KprobeLink>("getpgid_sysret");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    switch (link.Program.Name)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        case "unlink_entry":
-                            UnlinkEntry = link;
-                            break;
-                        case "unlink_exit":
-                            UnlinkExit = link;
-                            break;
-                        case "getpgid_multi":
-                            GetpgidMulti = link;
-                            break;
-                        case "getpgid_multi_ret":
-                            GetpgidMultiRet = link;
-                            break;
-                        case "getpgid_sys":
-                            GetpgidSys = link;
-                            break;
-                        case "getpgid_sysret":
-                            GetpgidSysret = link;
-                            break;
+                        return link;
                     }
                 }
-            }
-
-            internal void Clear()
-            {
-                UnlinkEntry = null;
-                UnlinkExit = null;
-                GetpgidMulti = null;
-                GetpgidMultiRet = null;
-                GetpgidSys = null;
-                GetpgidSysret = null;
+                return null;
             }
         }
 

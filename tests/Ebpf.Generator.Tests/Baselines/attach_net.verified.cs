@@ -27,7 +27,7 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
+            Links = new LinksCollection(@object);
             Rodata = new RodataSection(@object.GetDataSection(".rodata"));
             Bss = new BssSection(@object.GetDataSection(".bss"));
         }
@@ -40,7 +40,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>Global variables of <c>.rodata</c> (writable until Load, read-only afterwards).</summary>
         public RodataSection Rodata { get; }
@@ -77,25 +77,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static AttachNetSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -186,63 +174,42 @@ namespace Ebpf.Tests.Generated
             public global::Ebpf.SkLookupProgram SkLookupCount { get; }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>xdp_count</c>.</summary>
-            public global::Ebpf.BpfLink? XdpCount { get; private set; }
+            public global::Ebpf.XdpLink? XdpCount => Find<global::Ebpf.XdpLink>("xdp_count");
 
             /// <summary>Link of program <c>tcx_ingress</c>.</summary>
-            public global::Ebpf.BpfLink? TcxIngress { get; private set; }
+            public global::Ebpf.BpfLink? TcxIngress => Find<global::Ebpf.BpfLink>("tcx_ingress");
 
             /// <summary>Link of program <c>tcx_egress</c>.</summary>
-            public global::Ebpf.BpfLink? TcxEgress { get; private set; }
+            public global::Ebpf.BpfLink? TcxEgress => Find<global::Ebpf.BpfLink>("tcx_egress");
 
             /// <summary>Link of program <c>tc_count</c>.</summary>
-            public global::Ebpf.BpfLink? TcCount { get; private set; }
+            public global::Ebpf.BpfLink? TcCount => Find<global::Ebpf.BpfLink>("tc_count");
 
             /// <summary>Link of program <c>socket_udp</c>.</summary>
-            public global::Ebpf.BpfLink? SocketUdp { get; private set; }
+            public global::Ebpf.SocketFilterAttachment? SocketUdp => Find<global::Ebpf.SocketFilterAttachment>("socket_udp");
 
             /// <summary>Link of program <c>sk_lookup_count</c>.</summary>
-            public global::Ebpf.BpfLink? SkLookupCount { get; private set; }
+            public global::Ebpf.NetNsLink? SkLookupCount => Find<global::Ebpf.NetNsLink>("sk_lookup_count");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    switch (link.Program.Name)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        case "xdp_count":
-                            XdpCount = link;
-                            break;
-                        case "tcx_ingress":
-                            TcxIngress = link;
-                            break;
-                        case "tcx_egress":
-                            TcxEgress = link;
-                            break;
-                        case "tc_count":
-                            TcCount = link;
-                            break;
-                        case "socket_udp":
-                            SocketUdp = link;
-                            break;
-                        case "sk_lookup_count":
-                            SkLookupCount = link;
-                            break;
+                        return link;
                     }
                 }
-            }
-
-            internal void Clear()
-            {
-                XdpCount = null;
-                TcxIngress = null;
-                TcxEgress = null;
-                TcCount = null;
-                SocketUdp = null;
-                SkLookupCount = null;
+                return null;
             }
         }
 

@@ -27,7 +27,7 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
+            Links = new LinksCollection(@object);
             Bss = new BssSection(@object.GetDataSection(".bss"));
             Data = new DataSection(@object.GetDataSection(".data"));
             Rodata = new RodataSection(@object.GetDataSection(".rodata"));
@@ -41,7 +41,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>Global variables of <c>.bss</c> (live in the kernel's memory after Load).</summary>
         public BssSection Bss { get; }
@@ -80,25 +80,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static LargeSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -490,189 +478,96 @@ namespace Ebpf.Tests.Generated
             public global::Ebpf.RawTracepointProgram Chain7 { get; }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>store_task_struct</c>.</summary>
-            public global::Ebpf.BpfLink? StoreTaskStruct { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreTaskStruct => Find<global::Ebpf.RawTracepointLink>("store_task_struct");
 
             /// <summary>Link of program <c>store_sk_buff</c>.</summary>
-            public global::Ebpf.BpfLink? StoreSkBuff { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreSkBuff => Find<global::Ebpf.RawTracepointLink>("store_sk_buff");
 
             /// <summary>Link of program <c>store_file</c>.</summary>
-            public global::Ebpf.BpfLink? StoreFile { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreFile => Find<global::Ebpf.RawTracepointLink>("store_file");
 
             /// <summary>Link of program <c>store_inode</c>.</summary>
-            public global::Ebpf.BpfLink? StoreInode { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreInode => Find<global::Ebpf.RawTracepointLink>("store_inode");
 
             /// <summary>Link of program <c>store_mm_struct</c>.</summary>
-            public global::Ebpf.BpfLink? StoreMmStruct { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreMmStruct => Find<global::Ebpf.RawTracepointLink>("store_mm_struct");
 
             /// <summary>Link of program <c>store_dentry</c>.</summary>
-            public global::Ebpf.BpfLink? StoreDentry { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreDentry => Find<global::Ebpf.RawTracepointLink>("store_dentry");
 
             /// <summary>Link of program <c>store_super_block</c>.</summary>
-            public global::Ebpf.BpfLink? StoreSuperBlock { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreSuperBlock => Find<global::Ebpf.RawTracepointLink>("store_super_block");
 
             /// <summary>Link of program <c>store_sock</c>.</summary>
-            public global::Ebpf.BpfLink? StoreSock { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreSock => Find<global::Ebpf.RawTracepointLink>("store_sock");
 
             /// <summary>Link of program <c>store_files_struct</c>.</summary>
-            public global::Ebpf.BpfLink? StoreFilesStruct { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreFilesStruct => Find<global::Ebpf.RawTracepointLink>("store_files_struct");
 
             /// <summary>Link of program <c>store_cred</c>.</summary>
-            public global::Ebpf.BpfLink? StoreCred { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreCred => Find<global::Ebpf.RawTracepointLink>("store_cred");
 
             /// <summary>Link of program <c>store_signal_struct</c>.</summary>
-            public global::Ebpf.BpfLink? StoreSignalStruct { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreSignalStruct => Find<global::Ebpf.RawTracepointLink>("store_signal_struct");
 
             /// <summary>Link of program <c>store_vm_area_struct</c>.</summary>
-            public global::Ebpf.BpfLink? StoreVmAreaStruct { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreVmAreaStruct => Find<global::Ebpf.RawTracepointLink>("store_vm_area_struct");
 
             /// <summary>Link of program <c>store_cgroup</c>.</summary>
-            public global::Ebpf.BpfLink? StoreCgroup { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreCgroup => Find<global::Ebpf.RawTracepointLink>("store_cgroup");
 
             /// <summary>Link of program <c>store_fs_struct</c>.</summary>
-            public global::Ebpf.BpfLink? StoreFsStruct { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreFsStruct => Find<global::Ebpf.RawTracepointLink>("store_fs_struct");
 
             /// <summary>Link of program <c>store_nsproxy</c>.</summary>
-            public global::Ebpf.BpfLink? StoreNsproxy { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreNsproxy => Find<global::Ebpf.RawTracepointLink>("store_nsproxy");
 
             /// <summary>Link of program <c>store_css_set</c>.</summary>
-            public global::Ebpf.BpfLink? StoreCssSet { get; private set; }
+            public global::Ebpf.RawTracepointLink? StoreCssSet => Find<global::Ebpf.RawTracepointLink>("store_css_set");
 
             /// <summary>Link of program <c>chain_0</c>.</summary>
-            public global::Ebpf.BpfLink? Chain0 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain0 => Find<global::Ebpf.RawTracepointLink>("chain_0");
 
             /// <summary>Link of program <c>chain_1</c>.</summary>
-            public global::Ebpf.BpfLink? Chain1 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain1 => Find<global::Ebpf.RawTracepointLink>("chain_1");
 
             /// <summary>Link of program <c>chain_2</c>.</summary>
-            public global::Ebpf.BpfLink? Chain2 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain2 => Find<global::Ebpf.RawTracepointLink>("chain_2");
 
             /// <summary>Link of program <c>chain_3</c>.</summary>
-            public global::Ebpf.BpfLink? Chain3 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain3 => Find<global::Ebpf.RawTracepointLink>("chain_3");
 
             /// <summary>Link of program <c>chain_4</c>.</summary>
-            public global::Ebpf.BpfLink? Chain4 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain4 => Find<global::Ebpf.RawTracepointLink>("chain_4");
 
             /// <summary>Link of program <c>chain_5</c>.</summary>
-            public global::Ebpf.BpfLink? Chain5 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain5 => Find<global::Ebpf.RawTracepointLink>("chain_5");
 
             /// <summary>Link of program <c>chain_6</c>.</summary>
-            public global::Ebpf.BpfLink? Chain6 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain6 => Find<global::Ebpf.RawTracepointLink>("chain_6");
 
             /// <summary>Link of program <c>chain_7</c>.</summary>
-            public global::Ebpf.BpfLink? Chain7 { get; private set; }
+            public global::Ebpf.RawTracepointLink? Chain7 => Find<global::Ebpf.RawTracepointLink>("chain_7");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    switch (link.Program.Name)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        case "store_task_struct":
-                            StoreTaskStruct = link;
-                            break;
-                        case "store_sk_buff":
-                            StoreSkBuff = link;
-                            break;
-                        case "store_file":
-                            StoreFile = link;
-                            break;
-                        case "store_inode":
-                            StoreInode = link;
-                            break;
-                        case "store_mm_struct":
-                            StoreMmStruct = link;
-                            break;
-                        case "store_dentry":
-                            StoreDentry = link;
-                            break;
-                        case "store_super_block":
-                            StoreSuperBlock = link;
-                            break;
-                        case "store_sock":
-                            StoreSock = link;
-                            break;
-                        case "store_files_struct":
-                            StoreFilesStruct = link;
-                            break;
-                        case "store_cred":
-                            StoreCred = link;
-                            break;
-                        case "store_signal_struct":
-                            StoreSignalStruct = link;
-                            break;
-                        case "store_vm_area_struct":
-                            StoreVmAreaStruct = link;
-                            break;
-                        case "store_cgroup":
-                            StoreCgroup = link;
-                            break;
-                        case "store_fs_struct":
-                            StoreFsStruct = link;
-                            break;
-                        case "store_nsproxy":
-                            StoreNsproxy = link;
-                            break;
-                        case "store_css_set":
-                            StoreCssSet = link;
-                            break;
-                        case "chain_0":
-                            Chain0 = link;
-                            break;
-                        case "chain_1":
-                            Chain1 = link;
-                            break;
-                        case "chain_2":
-                            Chain2 = link;
-                            break;
-                        case "chain_3":
-                            Chain3 = link;
-                            break;
-                        case "chain_4":
-                            Chain4 = link;
-                            break;
-                        case "chain_5":
-                            Chain5 = link;
-                            break;
-                        case "chain_6":
-                            Chain6 = link;
-                            break;
-                        case "chain_7":
-                            Chain7 = link;
-                            break;
+                        return link;
                     }
                 }
-            }
-
-            internal void Clear()
-            {
-                StoreTaskStruct = null;
-                StoreSkBuff = null;
-                StoreFile = null;
-                StoreInode = null;
-                StoreMmStruct = null;
-                StoreDentry = null;
-                StoreSuperBlock = null;
-                StoreSock = null;
-                StoreFilesStruct = null;
-                StoreCred = null;
-                StoreSignalStruct = null;
-                StoreVmAreaStruct = null;
-                StoreCgroup = null;
-                StoreFsStruct = null;
-                StoreNsproxy = null;
-                StoreCssSet = null;
-                Chain0 = null;
-                Chain1 = null;
-                Chain2 = null;
-                Chain3 = null;
-                Chain4 = null;
-                Chain5 = null;
-                Chain6 = null;
-                Chain7 = null;
+                return null;
             }
         }
 

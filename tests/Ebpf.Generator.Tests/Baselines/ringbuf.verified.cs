@@ -27,7 +27,7 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
+            Links = new LinksCollection(@object);
             Bss = new BssSection(@object.GetDataSection(".bss"));
         }
 
@@ -39,7 +39,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>Global variables of <c>.bss</c> (live in the kernel's memory after Load).</summary>
         public BssSection Bss { get; }
@@ -74,25 +74,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static RingbufSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -171,42 +159,33 @@ namespace Ebpf.Tests.Generated
             public global::Ebpf.TracepointProgram Emit { get; }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>emit_16</c>.</summary>
-            public global::Ebpf.BpfLink? Emit16 { get; private set; }
+            public global::Ebpf.TracepointLink? Emit16 => Find<global::Ebpf.TracepointLink>("emit_16");
 
             /// <summary>Link of program <c>emit_256</c>.</summary>
-            public global::Ebpf.BpfLink? Emit256 { get; private set; }
+            public global::Ebpf.TracepointLink? Emit256 => Find<global::Ebpf.TracepointLink>("emit_256");
 
             /// <summary>Link of program <c>emit</c>.</summary>
-            public global::Ebpf.BpfLink? Emit { get; private set; }
+            public global::Ebpf.TracepointLink? Emit => Find<global::Ebpf.TracepointLink>("emit");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    switch (link.Program.Name)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        case "emit_16":
-                            Emit16 = link;
-                            break;
-                        case "emit_256":
-                            Emit256 = link;
-                            break;
-                        case "emit":
-                            Emit = link;
-                            break;
+                        return link;
                     }
                 }
-            }
-
-            internal void Clear()
-            {
-                Emit16 = null;
-                Emit256 = null;
-                Emit = null;
+                return null;
             }
         }
 

@@ -27,7 +27,7 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
+            Links = new LinksCollection(@object);
             Kconfig = new KconfigSection(@object.GetDataSection(".kconfig"));
         }
 
@@ -39,7 +39,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>Global variables of <c>.kconfig</c> (filled by the loader from the kernel configuration).</summary>
         public KconfigSection Kconfig { get; }
@@ -74,25 +74,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static SectionRowsSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -585,756 +573,339 @@ namespace Ebpf.Tests.Generated
             public global::Ebpf.BpfProgram RNetfilter { get; }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>r_socket</c>.</summary>
-            public global::Ebpf.BpfLink? RSocket { get; private set; }
+            public global::Ebpf.SocketFilterAttachment? RSocket => Find<global::Ebpf.SocketFilterAttachment>("r_socket");
 
             /// <summary>Link of program <c>r_sk_reuseport_migrate</c>.</summary>
-            public global::Ebpf.BpfLink? RSkReuseportMigrate { get; private set; }
+            public global::Ebpf.BpfLink? RSkReuseportMigrate => Find<global::Ebpf.BpfLink>("r_sk_reuseport_migrate");
 
             /// <summary>Link of program <c>r_sk_reuseport</c>.</summary>
-            public global::Ebpf.BpfLink? RSkReuseport { get; private set; }
+            public global::Ebpf.BpfLink? RSkReuseport => Find<global::Ebpf.BpfLink>("r_sk_reuseport");
 
             /// <summary>Link of program <c>r_kprobe</c>.</summary>
-            public global::Ebpf.BpfLink? RKprobe { get; private set; }
+            public global::Ebpf.KprobeLink? RKprobe => Find<global::Ebpf.KprobeLink>("r_kprobe");
 
             /// <summary>Link of program <c>r_uprobe</c>.</summary>
-            public global::Ebpf.BpfLink? RUprobe { get; private set; }
+            public global::Ebpf.BpfLink? RUprobe => Find<global::Ebpf.BpfLink>("r_uprobe");
 
             /// <summary>Link of program <c>r_uprobe_s</c>.</summary>
-            public global::Ebpf.BpfLink? RUprobeS { get; private set; }
+            public global::Ebpf.BpfLink? RUprobeS => Find<global::Ebpf.BpfLink>("r_uprobe_s");
 
             /// <summary>Link of program <c>r_kretprobe</c>.</summary>
-            public global::Ebpf.BpfLink? RKretprobe { get; private set; }
+            public global::Ebpf.KprobeLink? RKretprobe => Find<global::Ebpf.KprobeLink>("r_kretprobe");
 
             /// <summary>Link of program <c>r_uretprobe</c>.</summary>
-            public global::Ebpf.BpfLink? RUretprobe { get; private set; }
+            public global::Ebpf.BpfLink? RUretprobe => Find<global::Ebpf.BpfLink>("r_uretprobe");
 
             /// <summary>Link of program <c>r_uretprobe_s</c>.</summary>
-            public global::Ebpf.BpfLink? RUretprobeS { get; private set; }
+            public global::Ebpf.BpfLink? RUretprobeS => Find<global::Ebpf.BpfLink>("r_uretprobe_s");
 
             /// <summary>Link of program <c>r_kprobe_multi</c>.</summary>
-            public global::Ebpf.BpfLink? RKprobeMulti { get; private set; }
+            public global::Ebpf.KprobeMultiLink? RKprobeMulti => Find<global::Ebpf.KprobeMultiLink>("r_kprobe_multi");
 
             /// <summary>Link of program <c>r_kretprobe_multi</c>.</summary>
-            public global::Ebpf.BpfLink? RKretprobeMulti { get; private set; }
+            public global::Ebpf.KprobeMultiLink? RKretprobeMulti => Find<global::Ebpf.KprobeMultiLink>("r_kretprobe_multi");
 
             /// <summary>Link of program <c>r_kprobe_session</c>.</summary>
-            public global::Ebpf.BpfLink? RKprobeSession { get; private set; }
+            public global::Ebpf.KprobeMultiLink? RKprobeSession => Find<global::Ebpf.KprobeMultiLink>("r_kprobe_session");
 
             /// <summary>Link of program <c>r_uprobe_multi</c>.</summary>
-            public global::Ebpf.BpfLink? RUprobeMulti { get; private set; }
+            public global::Ebpf.BpfLink? RUprobeMulti => Find<global::Ebpf.BpfLink>("r_uprobe_multi");
 
             /// <summary>Link of program <c>r_uretprobe_multi</c>.</summary>
-            public global::Ebpf.BpfLink? RUretprobeMulti { get; private set; }
+            public global::Ebpf.BpfLink? RUretprobeMulti => Find<global::Ebpf.BpfLink>("r_uretprobe_multi");
 
             /// <summary>Link of program <c>r_uprobe_session</c>.</summary>
-            public global::Ebpf.BpfLink? RUprobeSession { get; private set; }
+            public global::Ebpf.BpfLink? RUprobeSession => Find<global::Ebpf.BpfLink>("r_uprobe_session");
 
             /// <summary>Link of program <c>r_uprobe_multi_s</c>.</summary>
-            public global::Ebpf.BpfLink? RUprobeMultiS { get; private set; }
+            public global::Ebpf.BpfLink? RUprobeMultiS => Find<global::Ebpf.BpfLink>("r_uprobe_multi_s");
 
             /// <summary>Link of program <c>r_uretprobe_multi_s</c>.</summary>
-            public global::Ebpf.BpfLink? RUretprobeMultiS { get; private set; }
+            public global::Ebpf.BpfLink? RUretprobeMultiS => Find<global::Ebpf.BpfLink>("r_uretprobe_multi_s");
 
             /// <summary>Link of program <c>r_uprobe_session_s</c>.</summary>
-            public global::Ebpf.BpfLink? RUprobeSessionS { get; private set; }
+            public global::Ebpf.BpfLink? RUprobeSessionS => Find<global::Ebpf.BpfLink>("r_uprobe_session_s");
 
             /// <summary>Link of program <c>r_ksyscall</c>.</summary>
-            public global::Ebpf.BpfLink? RKsyscall { get; private set; }
+            public global::Ebpf.KprobeLink? RKsyscall => Find<global::Ebpf.KprobeLink>("r_ksyscall");
 
             /// <summary>Link of program <c>r_kretsyscall</c>.</summary>
-            public global::Ebpf.BpfLink? RKretsyscall { get; private set; }
+            public global::Ebpf.KprobeLink? RKretsyscall => Find<global::Ebpf.KprobeLink>("r_kretsyscall");
 
             /// <summary>Link of program <c>r_usdt</c>.</summary>
-            public global::Ebpf.BpfLink? RUsdt { get; private set; }
+            public global::Ebpf.UsdtLink? RUsdt => Find<global::Ebpf.UsdtLink>("r_usdt");
 
             /// <summary>Link of program <c>r_usdt_s</c>.</summary>
-            public global::Ebpf.BpfLink? RUsdtS { get; private set; }
+            public global::Ebpf.UsdtLink? RUsdtS => Find<global::Ebpf.UsdtLink>("r_usdt_s");
 
             /// <summary>Link of program <c>r_tc_ingress</c>.</summary>
-            public global::Ebpf.BpfLink? RTcIngress { get; private set; }
+            public global::Ebpf.BpfLink? RTcIngress => Find<global::Ebpf.BpfLink>("r_tc_ingress");
 
             /// <summary>Link of program <c>r_tc_egress</c>.</summary>
-            public global::Ebpf.BpfLink? RTcEgress { get; private set; }
+            public global::Ebpf.BpfLink? RTcEgress => Find<global::Ebpf.BpfLink>("r_tc_egress");
 
             /// <summary>Link of program <c>r_tcx_ingress</c>.</summary>
-            public global::Ebpf.BpfLink? RTcxIngress { get; private set; }
+            public global::Ebpf.BpfLink? RTcxIngress => Find<global::Ebpf.BpfLink>("r_tcx_ingress");
 
             /// <summary>Link of program <c>r_tcx_egress</c>.</summary>
-            public global::Ebpf.BpfLink? RTcxEgress { get; private set; }
+            public global::Ebpf.BpfLink? RTcxEgress => Find<global::Ebpf.BpfLink>("r_tcx_egress");
 
             /// <summary>Link of program <c>r_tc</c>.</summary>
-            public global::Ebpf.BpfLink? RTc { get; private set; }
+            public global::Ebpf.BpfLink? RTc => Find<global::Ebpf.BpfLink>("r_tc");
 
             /// <summary>Link of program <c>r_classifier</c>.</summary>
-            public global::Ebpf.BpfLink? RClassifier { get; private set; }
+            public global::Ebpf.BpfLink? RClassifier => Find<global::Ebpf.BpfLink>("r_classifier");
 
             /// <summary>Link of program <c>r_action</c>.</summary>
-            public global::Ebpf.BpfLink? RAction { get; private set; }
+            public global::Ebpf.BpfLink? RAction => Find<global::Ebpf.BpfLink>("r_action");
 
             /// <summary>Link of program <c>r_netkit_primary</c>.</summary>
-            public global::Ebpf.BpfLink? RNetkitPrimary { get; private set; }
+            public global::Ebpf.NetkitLink? RNetkitPrimary => Find<global::Ebpf.NetkitLink>("r_netkit_primary");
 
             /// <summary>Link of program <c>r_netkit_peer</c>.</summary>
-            public global::Ebpf.BpfLink? RNetkitPeer { get; private set; }
+            public global::Ebpf.NetkitLink? RNetkitPeer => Find<global::Ebpf.NetkitLink>("r_netkit_peer");
 
             /// <summary>Link of program <c>r_tracepoint</c>.</summary>
-            public global::Ebpf.BpfLink? RTracepoint { get; private set; }
+            public global::Ebpf.TracepointLink? RTracepoint => Find<global::Ebpf.TracepointLink>("r_tracepoint");
 
             /// <summary>Link of program <c>r_tp</c>.</summary>
-            public global::Ebpf.BpfLink? RTp { get; private set; }
+            public global::Ebpf.TracepointLink? RTp => Find<global::Ebpf.TracepointLink>("r_tp");
 
             /// <summary>Link of program <c>r_raw_tracepoint</c>.</summary>
-            public global::Ebpf.BpfLink? RRawTracepoint { get; private set; }
+            public global::Ebpf.RawTracepointLink? RRawTracepoint => Find<global::Ebpf.RawTracepointLink>("r_raw_tracepoint");
 
             /// <summary>Link of program <c>r_raw_tp</c>.</summary>
-            public global::Ebpf.BpfLink? RRawTp { get; private set; }
+            public global::Ebpf.RawTracepointLink? RRawTp => Find<global::Ebpf.RawTracepointLink>("r_raw_tp");
 
             /// <summary>Link of program <c>r_raw_tracepoint_w</c>.</summary>
-            public global::Ebpf.BpfLink? RRawTracepointW { get; private set; }
+            public global::Ebpf.RawTracepointLink? RRawTracepointW => Find<global::Ebpf.RawTracepointLink>("r_raw_tracepoint_w");
 
             /// <summary>Link of program <c>r_raw_tp_w</c>.</summary>
-            public global::Ebpf.BpfLink? RRawTpW { get; private set; }
+            public global::Ebpf.RawTracepointLink? RRawTpW => Find<global::Ebpf.RawTracepointLink>("r_raw_tp_w");
 
             /// <summary>Link of program <c>r_tp_btf</c>.</summary>
-            public global::Ebpf.BpfLink? RTpBtf { get; private set; }
+            public global::Ebpf.TracingLink? RTpBtf => Find<global::Ebpf.TracingLink>("r_tp_btf");
 
             /// <summary>Link of program <c>r_fentry</c>.</summary>
-            public global::Ebpf.BpfLink? RFentry { get; private set; }
+            public global::Ebpf.TracingLink? RFentry => Find<global::Ebpf.TracingLink>("r_fentry");
 
             /// <summary>Link of program <c>r_fmod_ret</c>.</summary>
-            public global::Ebpf.BpfLink? RFmodRet { get; private set; }
+            public global::Ebpf.TracingLink? RFmodRet => Find<global::Ebpf.TracingLink>("r_fmod_ret");
 
             /// <summary>Link of program <c>r_fexit</c>.</summary>
-            public global::Ebpf.BpfLink? RFexit { get; private set; }
+            public global::Ebpf.TracingLink? RFexit => Find<global::Ebpf.TracingLink>("r_fexit");
 
             /// <summary>Link of program <c>r_fentry_s</c>.</summary>
-            public global::Ebpf.BpfLink? RFentryS { get; private set; }
+            public global::Ebpf.TracingLink? RFentryS => Find<global::Ebpf.TracingLink>("r_fentry_s");
 
             /// <summary>Link of program <c>r_fmod_ret_s</c>.</summary>
-            public global::Ebpf.BpfLink? RFmodRetS { get; private set; }
+            public global::Ebpf.TracingLink? RFmodRetS => Find<global::Ebpf.TracingLink>("r_fmod_ret_s");
 
             /// <summary>Link of program <c>r_fexit_s</c>.</summary>
-            public global::Ebpf.BpfLink? RFexitS { get; private set; }
+            public global::Ebpf.TracingLink? RFexitS => Find<global::Ebpf.TracingLink>("r_fexit_s");
 
             /// <summary>Link of program <c>r_fsession</c>.</summary>
-            public global::Ebpf.BpfLink? RFsession { get; private set; }
+            public global::Ebpf.TracingLink? RFsession => Find<global::Ebpf.TracingLink>("r_fsession");
 
             /// <summary>Link of program <c>r_fsession_s</c>.</summary>
-            public global::Ebpf.BpfLink? RFsessionS { get; private set; }
+            public global::Ebpf.TracingLink? RFsessionS => Find<global::Ebpf.TracingLink>("r_fsession_s");
 
             /// <summary>Link of program <c>r_freplace</c>.</summary>
-            public global::Ebpf.BpfLink? RFreplace { get; private set; }
+            public global::Ebpf.TracingLink? RFreplace => Find<global::Ebpf.TracingLink>("r_freplace");
 
             /// <summary>Link of program <c>r_lsm</c>.</summary>
-            public global::Ebpf.BpfLink? RLsm { get; private set; }
+            public global::Ebpf.TracingLink? RLsm => Find<global::Ebpf.TracingLink>("r_lsm");
 
             /// <summary>Link of program <c>r_lsm_s</c>.</summary>
-            public global::Ebpf.BpfLink? RLsmS { get; private set; }
+            public global::Ebpf.TracingLink? RLsmS => Find<global::Ebpf.TracingLink>("r_lsm_s");
 
             /// <summary>Link of program <c>r_lsm_cgroup</c>.</summary>
-            public global::Ebpf.BpfLink? RLsmCgroup { get; private set; }
+            public global::Ebpf.CgroupLink? RLsmCgroup => Find<global::Ebpf.CgroupLink>("r_lsm_cgroup");
 
             /// <summary>Link of program <c>r_iter</c>.</summary>
-            public global::Ebpf.BpfLink? RIter { get; private set; }
+            public global::Ebpf.IteratorLink? RIter => Find<global::Ebpf.IteratorLink>("r_iter");
 
             /// <summary>Link of program <c>r_iter_s</c>.</summary>
-            public global::Ebpf.BpfLink? RIterS { get; private set; }
+            public global::Ebpf.IteratorLink? RIterS => Find<global::Ebpf.IteratorLink>("r_iter_s");
 
             /// <summary>Link of program <c>r_syscall</c>.</summary>
-            public global::Ebpf.BpfLink? RSyscall { get; private set; }
+            public global::Ebpf.BpfLink? RSyscall => Find<global::Ebpf.BpfLink>("r_syscall");
 
             /// <summary>Link of program <c>r_xdp_frags_devmap</c>.</summary>
-            public global::Ebpf.BpfLink? RXdpFragsDevmap { get; private set; }
+            public global::Ebpf.BpfLink? RXdpFragsDevmap => Find<global::Ebpf.BpfLink>("r_xdp_frags_devmap");
 
             /// <summary>Link of program <c>r_xdp_devmap</c>.</summary>
-            public global::Ebpf.BpfLink? RXdpDevmap { get; private set; }
+            public global::Ebpf.BpfLink? RXdpDevmap => Find<global::Ebpf.BpfLink>("r_xdp_devmap");
 
             /// <summary>Link of program <c>r_xdp_frags_cpumap</c>.</summary>
-            public global::Ebpf.BpfLink? RXdpFragsCpumap { get; private set; }
+            public global::Ebpf.BpfLink? RXdpFragsCpumap => Find<global::Ebpf.BpfLink>("r_xdp_frags_cpumap");
 
             /// <summary>Link of program <c>r_xdp_cpumap</c>.</summary>
-            public global::Ebpf.BpfLink? RXdpCpumap { get; private set; }
+            public global::Ebpf.BpfLink? RXdpCpumap => Find<global::Ebpf.BpfLink>("r_xdp_cpumap");
 
             /// <summary>Link of program <c>r_xdp_frags</c>.</summary>
-            public global::Ebpf.BpfLink? RXdpFrags { get; private set; }
+            public global::Ebpf.XdpLink? RXdpFrags => Find<global::Ebpf.XdpLink>("r_xdp_frags");
 
             /// <summary>Link of program <c>r_xdp</c>.</summary>
-            public global::Ebpf.BpfLink? RXdp { get; private set; }
+            public global::Ebpf.XdpLink? RXdp => Find<global::Ebpf.XdpLink>("r_xdp");
 
             /// <summary>Link of program <c>r_perf_event</c>.</summary>
-            public global::Ebpf.BpfLink? RPerfEvent { get; private set; }
+            public global::Ebpf.BpfLink? RPerfEvent => Find<global::Ebpf.BpfLink>("r_perf_event");
 
             /// <summary>Link of program <c>r_lwt_in</c>.</summary>
-            public global::Ebpf.BpfLink? RLwtIn { get; private set; }
+            public global::Ebpf.BpfLink? RLwtIn => Find<global::Ebpf.BpfLink>("r_lwt_in");
 
             /// <summary>Link of program <c>r_lwt_out</c>.</summary>
-            public global::Ebpf.BpfLink? RLwtOut { get; private set; }
+            public global::Ebpf.BpfLink? RLwtOut => Find<global::Ebpf.BpfLink>("r_lwt_out");
 
             /// <summary>Link of program <c>r_lwt_xmit</c>.</summary>
-            public global::Ebpf.BpfLink? RLwtXmit { get; private set; }
+            public global::Ebpf.BpfLink? RLwtXmit => Find<global::Ebpf.BpfLink>("r_lwt_xmit");
 
             /// <summary>Link of program <c>r_lwt_seg6local</c>.</summary>
-            public global::Ebpf.BpfLink? RLwtSeg6local { get; private set; }
+            public global::Ebpf.BpfLink? RLwtSeg6local => Find<global::Ebpf.BpfLink>("r_lwt_seg6local");
 
             /// <summary>Link of program <c>r_sockops</c>.</summary>
-            public global::Ebpf.BpfLink? RSockops { get; private set; }
+            public global::Ebpf.CgroupLink? RSockops => Find<global::Ebpf.CgroupLink>("r_sockops");
 
             /// <summary>Link of program <c>r_sk_skb_stream_parser</c>.</summary>
-            public global::Ebpf.BpfLink? RSkSkbStreamParser { get; private set; }
+            public global::Ebpf.BpfLink? RSkSkbStreamParser => Find<global::Ebpf.BpfLink>("r_sk_skb_stream_parser");
 
             /// <summary>Link of program <c>r_sk_skb_stream_verdict</c>.</summary>
-            public global::Ebpf.BpfLink? RSkSkbStreamVerdict { get; private set; }
+            public global::Ebpf.BpfLink? RSkSkbStreamVerdict => Find<global::Ebpf.BpfLink>("r_sk_skb_stream_verdict");
 
             /// <summary>Link of program <c>r_sk_skb_verdict</c>.</summary>
-            public global::Ebpf.BpfLink? RSkSkbVerdict { get; private set; }
+            public global::Ebpf.BpfLink? RSkSkbVerdict => Find<global::Ebpf.BpfLink>("r_sk_skb_verdict");
 
             /// <summary>Link of program <c>r_sk_skb</c>.</summary>
-            public global::Ebpf.BpfLink? RSkSkb { get; private set; }
+            public global::Ebpf.BpfLink? RSkSkb => Find<global::Ebpf.BpfLink>("r_sk_skb");
 
             /// <summary>Link of program <c>r_sk_msg</c>.</summary>
-            public global::Ebpf.BpfLink? RSkMsg { get; private set; }
+            public global::Ebpf.BpfLink? RSkMsg => Find<global::Ebpf.BpfLink>("r_sk_msg");
 
             /// <summary>Link of program <c>r_lirc_mode2</c>.</summary>
-            public global::Ebpf.BpfLink? RLircMode2 { get; private set; }
+            public global::Ebpf.BpfLink? RLircMode2 => Find<global::Ebpf.BpfLink>("r_lirc_mode2");
 
             /// <summary>Link of program <c>r_flow_dissector</c>.</summary>
-            public global::Ebpf.BpfLink? RFlowDissector { get; private set; }
+            public global::Ebpf.NetNsLink? RFlowDissector => Find<global::Ebpf.NetNsLink>("r_flow_dissector");
 
             /// <summary>Link of program <c>r_cgroup_skb_ingress</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSkbIngress { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSkbIngress => Find<global::Ebpf.CgroupLink>("r_cgroup_skb_ingress");
 
             /// <summary>Link of program <c>r_cgroup_skb_egress</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSkbEgress { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSkbEgress => Find<global::Ebpf.CgroupLink>("r_cgroup_skb_egress");
 
             /// <summary>Link of program <c>r_cgroup_skb</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSkb { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSkb => Find<global::Ebpf.CgroupLink>("r_cgroup_skb");
 
             /// <summary>Link of program <c>r_cgroup_sock_create</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSockCreate { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSockCreate => Find<global::Ebpf.CgroupLink>("r_cgroup_sock_create");
 
             /// <summary>Link of program <c>r_cgroup_sock_release</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSockRelease { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSockRelease => Find<global::Ebpf.CgroupLink>("r_cgroup_sock_release");
 
             /// <summary>Link of program <c>r_cgroup_sock</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSock { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSock => Find<global::Ebpf.CgroupLink>("r_cgroup_sock");
 
             /// <summary>Link of program <c>r_cgroup_post_bind4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupPostBind4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupPostBind4 => Find<global::Ebpf.CgroupLink>("r_cgroup_post_bind4");
 
             /// <summary>Link of program <c>r_cgroup_post_bind6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupPostBind6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupPostBind6 => Find<global::Ebpf.CgroupLink>("r_cgroup_post_bind6");
 
             /// <summary>Link of program <c>r_cgroup_bind4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupBind4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupBind4 => Find<global::Ebpf.CgroupLink>("r_cgroup_bind4");
 
             /// <summary>Link of program <c>r_cgroup_bind6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupBind6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupBind6 => Find<global::Ebpf.CgroupLink>("r_cgroup_bind6");
 
             /// <summary>Link of program <c>r_cgroup_connect4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupConnect4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupConnect4 => Find<global::Ebpf.CgroupLink>("r_cgroup_connect4");
 
             /// <summary>Link of program <c>r_cgroup_connect6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupConnect6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupConnect6 => Find<global::Ebpf.CgroupLink>("r_cgroup_connect6");
 
             /// <summary>Link of program <c>r_cgroup_connect_unix</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupConnectUnix { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupConnectUnix => Find<global::Ebpf.CgroupLink>("r_cgroup_connect_unix");
 
             /// <summary>Link of program <c>r_cgroup_sendmsg4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSendmsg4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSendmsg4 => Find<global::Ebpf.CgroupLink>("r_cgroup_sendmsg4");
 
             /// <summary>Link of program <c>r_cgroup_sendmsg6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSendmsg6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSendmsg6 => Find<global::Ebpf.CgroupLink>("r_cgroup_sendmsg6");
 
             /// <summary>Link of program <c>r_cgroup_sendmsg_unix</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSendmsgUnix { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSendmsgUnix => Find<global::Ebpf.CgroupLink>("r_cgroup_sendmsg_unix");
 
             /// <summary>Link of program <c>r_cgroup_recvmsg4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupRecvmsg4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupRecvmsg4 => Find<global::Ebpf.CgroupLink>("r_cgroup_recvmsg4");
 
             /// <summary>Link of program <c>r_cgroup_recvmsg6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupRecvmsg6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupRecvmsg6 => Find<global::Ebpf.CgroupLink>("r_cgroup_recvmsg6");
 
             /// <summary>Link of program <c>r_cgroup_recvmsg_unix</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupRecvmsgUnix { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupRecvmsgUnix => Find<global::Ebpf.CgroupLink>("r_cgroup_recvmsg_unix");
 
             /// <summary>Link of program <c>r_cgroup_getpeername4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetpeername4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetpeername4 => Find<global::Ebpf.CgroupLink>("r_cgroup_getpeername4");
 
             /// <summary>Link of program <c>r_cgroup_getpeername6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetpeername6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetpeername6 => Find<global::Ebpf.CgroupLink>("r_cgroup_getpeername6");
 
             /// <summary>Link of program <c>r_cgroup_getpeername_unix</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetpeernameUnix { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetpeernameUnix => Find<global::Ebpf.CgroupLink>("r_cgroup_getpeername_unix");
 
             /// <summary>Link of program <c>r_cgroup_getsockname4</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetsockname4 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetsockname4 => Find<global::Ebpf.CgroupLink>("r_cgroup_getsockname4");
 
             /// <summary>Link of program <c>r_cgroup_getsockname6</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetsockname6 { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetsockname6 => Find<global::Ebpf.CgroupLink>("r_cgroup_getsockname6");
 
             /// <summary>Link of program <c>r_cgroup_getsockname_unix</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetsocknameUnix { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetsocknameUnix => Find<global::Ebpf.CgroupLink>("r_cgroup_getsockname_unix");
 
             /// <summary>Link of program <c>r_cgroup_sysctl</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSysctl { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSysctl => Find<global::Ebpf.CgroupLink>("r_cgroup_sysctl");
 
             /// <summary>Link of program <c>r_cgroup_getsockopt</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupGetsockopt { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupGetsockopt => Find<global::Ebpf.CgroupLink>("r_cgroup_getsockopt");
 
             /// <summary>Link of program <c>r_cgroup_setsockopt</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupSetsockopt { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupSetsockopt => Find<global::Ebpf.CgroupLink>("r_cgroup_setsockopt");
 
             /// <summary>Link of program <c>r_cgroup_dev</c>.</summary>
-            public global::Ebpf.BpfLink? RCgroupDev { get; private set; }
+            public global::Ebpf.CgroupLink? RCgroupDev => Find<global::Ebpf.CgroupLink>("r_cgroup_dev");
 
             /// <summary>Link of program <c>r_struct_ops</c>.</summary>
-            public global::Ebpf.BpfLink? RStructOps { get; private set; }
+            public global::Ebpf.BpfLink? RStructOps => Find<global::Ebpf.BpfLink>("r_struct_ops");
 
             /// <summary>Link of program <c>r_struct_ops_s</c>.</summary>
-            public global::Ebpf.BpfLink? RStructOpsS { get; private set; }
+            public global::Ebpf.BpfLink? RStructOpsS => Find<global::Ebpf.BpfLink>("r_struct_ops_s");
 
             /// <summary>Link of program <c>r_sk_lookup</c>.</summary>
-            public global::Ebpf.BpfLink? RSkLookup { get; private set; }
+            public global::Ebpf.NetNsLink? RSkLookup => Find<global::Ebpf.NetNsLink>("r_sk_lookup");
 
             /// <summary>Link of program <c>r_netfilter</c>.</summary>
-            public global::Ebpf.BpfLink? RNetfilter { get; private set; }
+            public global::Ebpf.BpfLink? RNetfilter => Find<global::Ebpf.BpfLink>("r_netfilter");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    switch (link.Program.Name)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        case "r_socket":
-                            RSocket = link;
-                            break;
-                        case "r_sk_reuseport_migrate":
-                            RSkReuseportMigrate = link;
-                            break;
-                        case "r_sk_reuseport":
-                            RSkReuseport = link;
-                            break;
-                        case "r_kprobe":
-                            RKprobe = link;
-                            break;
-                        case "r_uprobe":
-                            RUprobe = link;
-                            break;
-                        case "r_uprobe_s":
-                            RUprobeS = link;
-                            break;
-                        case "r_kretprobe":
-                            RKretprobe = link;
-                            break;
-                        case "r_uretprobe":
-                            RUretprobe = link;
-                            break;
-                        case "r_uretprobe_s":
-                            RUretprobeS = link;
-                            break;
-                        case "r_kprobe_multi":
-                            RKprobeMulti = link;
-                            break;
-                        case "r_kretprobe_multi":
-                            RKretprobeMulti = link;
-                            break;
-                        case "r_kprobe_session":
-                            RKprobeSession = link;
-                            break;
-                        case "r_uprobe_multi":
-                            RUprobeMulti = link;
-                            break;
-                        case "r_uretprobe_multi":
-                            RUretprobeMulti = link;
-                            break;
-                        case "r_uprobe_session":
-                            RUprobeSession = link;
-                            break;
-                        case "r_uprobe_multi_s":
-                            RUprobeMultiS = link;
-                            break;
-                        case "r_uretprobe_multi_s":
-                            RUretprobeMultiS = link;
-                            break;
-                        case "r_uprobe_session_s":
-                            RUprobeSessionS = link;
-                            break;
-                        case "r_ksyscall":
-                            RKsyscall = link;
-                            break;
-                        case "r_kretsyscall":
-                            RKretsyscall = link;
-                            break;
-                        case "r_usdt":
-                            RUsdt = link;
-                            break;
-                        case "r_usdt_s":
-                            RUsdtS = link;
-                            break;
-                        case "r_tc_ingress":
-                            RTcIngress = link;
-                            break;
-                        case "r_tc_egress":
-                            RTcEgress = link;
-                            break;
-                        case "r_tcx_ingress":
-                            RTcxIngress = link;
-                            break;
-                        case "r_tcx_egress":
-                            RTcxEgress = link;
-                            break;
-                        case "r_tc":
-                            RTc = link;
-                            break;
-                        case "r_classifier":
-                            RClassifier = link;
-                            break;
-                        case "r_action":
-                            RAction = link;
-                            break;
-                        case "r_netkit_primary":
-                            RNetkitPrimary = link;
-                            break;
-                        case "r_netkit_peer":
-                            RNetkitPeer = link;
-                            break;
-                        case "r_tracepoint":
-                            RTracepoint = link;
-                            break;
-                        case "r_tp":
-                            RTp = link;
-                            break;
-                        case "r_raw_tracepoint":
-                            RRawTracepoint = link;
-                            break;
-                        case "r_raw_tp":
-                            RRawTp = link;
-                            break;
-                        case "r_raw_tracepoint_w":
-                            RRawTracepointW = link;
-                            break;
-                        case "r_raw_tp_w":
-                            RRawTpW = link;
-                            break;
-                        case "r_tp_btf":
-                            RTpBtf = link;
-                            break;
-                        case "r_fentry":
-                            RFentry = link;
-                            break;
-                        case "r_fmod_ret":
-                            RFmodRet = link;
-                            break;
-                        case "r_fexit":
-                            RFexit = link;
-                            break;
-                        case "r_fentry_s":
-                            RFentryS = link;
-                            break;
-                        case "r_fmod_ret_s":
-                            RFmodRetS = link;
-                            break;
-                        case "r_fexit_s":
-                            RFexitS = link;
-                            break;
-                        case "r_fsession":
-                            RFsession = link;
-                            break;
-                        case "r_fsession_s":
-                            RFsessionS = link;
-                            break;
-                        case "r_freplace":
-                            RFreplace = link;
-                            break;
-                        case "r_lsm":
-                            RLsm = link;
-                            break;
-                        case "r_lsm_s":
-                            RLsmS = link;
-                            break;
-                        case "r_lsm_cgroup":
-                            RLsmCgroup = link;
-                            break;
-                        case "r_iter":
-                            RIter = link;
-                            break;
-                        case "r_iter_s":
-                            RIterS = link;
-                            break;
-                        case "r_syscall":
-                            RSyscall = link;
-                            break;
-                        case "r_xdp_frags_devmap":
-                            RXdpFragsDevmap = link;
-                            break;
-                        case "r_xdp_devmap":
-                            RXdpDevmap = link;
-                            break;
-                        case "r_xdp_frags_cpumap":
-                            RXdpFragsCpumap = link;
-                            break;
-                        case "r_xdp_cpumap":
-                            RXdpCpumap = link;
-                            break;
-                        case "r_xdp_frags":
-                            RXdpFrags = link;
-                            break;
-                        case "r_xdp":
-                            RXdp = link;
-                            break;
-                        case "r_perf_event":
-                            RPerfEvent = link;
-                            break;
-                        case "r_lwt_in":
-                            RLwtIn = link;
-                            break;
-                        case "r_lwt_out":
-                            RLwtOut = link;
-                            break;
-                        case "r_lwt_xmit":
-                            RLwtXmit = link;
-                            break;
-                        case "r_lwt_seg6local":
-                            RLwtSeg6local = link;
-                            break;
-                        case "r_sockops":
-                            RSockops = link;
-                            break;
-                        case "r_sk_skb_stream_parser":
-                            RSkSkbStreamParser = link;
-                            break;
-                        case "r_sk_skb_stream_verdict":
-                            RSkSkbStreamVerdict = link;
-                            break;
-                        case "r_sk_skb_verdict":
-                            RSkSkbVerdict = link;
-                            break;
-                        case "r_sk_skb":
-                            RSkSkb = link;
-                            break;
-                        case "r_sk_msg":
-                            RSkMsg = link;
-                            break;
-                        case "r_lirc_mode2":
-                            RLircMode2 = link;
-                            break;
-                        case "r_flow_dissector":
-                            RFlowDissector = link;
-                            break;
-                        case "r_cgroup_skb_ingress":
-                            RCgroupSkbIngress = link;
-                            break;
-                        case "r_cgroup_skb_egress":
-                            RCgroupSkbEgress = link;
-                            break;
-                        case "r_cgroup_skb":
-                            RCgroupSkb = link;
-                            break;
-                        case "r_cgroup_sock_create":
-                            RCgroupSockCreate = link;
-                            break;
-                        case "r_cgroup_sock_release":
-                            RCgroupSockRelease = link;
-                            break;
-                        case "r_cgroup_sock":
-                            RCgroupSock = link;
-                            break;
-                        case "r_cgroup_post_bind4":
-                            RCgroupPostBind4 = link;
-                            break;
-                        case "r_cgroup_post_bind6":
-                            RCgroupPostBind6 = link;
-                            break;
-                        case "r_cgroup_bind4":
-                            RCgroupBind4 = link;
-                            break;
-                        case "r_cgroup_bind6":
-                            RCgroupBind6 = link;
-                            break;
-                        case "r_cgroup_connect4":
-                            RCgroupConnect4 = link;
-                            break;
-                        case "r_cgroup_connect6":
-                            RCgroupConnect6 = link;
-                            break;
-                        case "r_cgroup_connect_unix":
-                            RCgroupConnectUnix = link;
-                            break;
-                        case "r_cgroup_sendmsg4":
-                            RCgroupSendmsg4 = link;
-                            break;
-                        case "r_cgroup_sendmsg6":
-                            RCgroupSendmsg6 = link;
-                            break;
-                        case "r_cgroup_sendmsg_unix":
-                            RCgroupSendmsgUnix = link;
-                            break;
-                        case "r_cgroup_recvmsg4":
-                            RCgroupRecvmsg4 = link;
-                            break;
-                        case "r_cgroup_recvmsg6":
-                            RCgroupRecvmsg6 = link;
-                            break;
-                        case "r_cgroup_recvmsg_unix":
-                            RCgroupRecvmsgUnix = link;
-                            break;
-                        case "r_cgroup_getpeername4":
-                            RCgroupGetpeername4 = link;
-                            break;
-                        case "r_cgroup_getpeername6":
-                            RCgroupGetpeername6 = link;
-                            break;
-                        case "r_cgroup_getpeername_unix":
-                            RCgroupGetpeernameUnix = link;
-                            break;
-                        case "r_cgroup_getsockname4":
-                            RCgroupGetsockname4 = link;
-                            break;
-                        case "r_cgroup_getsockname6":
-                            RCgroupGetsockname6 = link;
-                            break;
-                        case "r_cgroup_getsockname_unix":
-                            RCgroupGetsocknameUnix = link;
-                            break;
-                        case "r_cgroup_sysctl":
-                            RCgroupSysctl = link;
-                            break;
-                        case "r_cgroup_getsockopt":
-                            RCgroupGetsockopt = link;
-                            break;
-                        case "r_cgroup_setsockopt":
-                            RCgroupSetsockopt = link;
-                            break;
-                        case "r_cgroup_dev":
-                            RCgroupDev = link;
-                            break;
-                        case "r_struct_ops":
-                            RStructOps = link;
-                            break;
-                        case "r_struct_ops_s":
-                            RStructOpsS = link;
-                            break;
-                        case "r_sk_lookup":
-                            RSkLookup = link;
-                            break;
-                        case "r_netfilter":
-                            RNetfilter = link;
-                            break;
+                        return link;
                     }
                 }
-            }
-
-            internal void Clear()
-            {
-                RSocket = null;
-                RSkReuseportMigrate = null;
-                RSkReuseport = null;
-                RKprobe = null;
-                RUprobe = null;
-                RUprobeS = null;
-                RKretprobe = null;
-                RUretprobe = null;
-                RUretprobeS = null;
-                RKprobeMulti = null;
-                RKretprobeMulti = null;
-                RKprobeSession = null;
-                RUprobeMulti = null;
-                RUretprobeMulti = null;
-                RUprobeSession = null;
-                RUprobeMultiS = null;
-                RUretprobeMultiS = null;
-                RUprobeSessionS = null;
-                RKsyscall = null;
-                RKretsyscall = null;
-                RUsdt = null;
-                RUsdtS = null;
-                RTcIngress = null;
-                RTcEgress = null;
-                RTcxIngress = null;
-                RTcxEgress = null;
-                RTc = null;
-                RClassifier = null;
-                RAction = null;
-                RNetkitPrimary = null;
-                RNetkitPeer = null;
-                RTracepoint = null;
-                RTp = null;
-                RRawTracepoint = null;
-                RRawTp = null;
-                RRawTracepointW = null;
-                RRawTpW = null;
-                RTpBtf = null;
-                RFentry = null;
-                RFmodRet = null;
-                RFexit = null;
-                RFentryS = null;
-                RFmodRetS = null;
-                RFexitS = null;
-                RFsession = null;
-                RFsessionS = null;
-                RFreplace = null;
-                RLsm = null;
-                RLsmS = null;
-                RLsmCgroup = null;
-                RIter = null;
-                RIterS = null;
-                RSyscall = null;
-                RXdpFragsDevmap = null;
-                RXdpDevmap = null;
-                RXdpFragsCpumap = null;
-                RXdpCpumap = null;
-                RXdpFrags = null;
-                RXdp = null;
-                RPerfEvent = null;
-                RLwtIn = null;
-                RLwtOut = null;
-                RLwtXmit = null;
-                RLwtSeg6local = null;
-                RSockops = null;
-                RSkSkbStreamParser = null;
-                RSkSkbStreamVerdict = null;
-                RSkSkbVerdict = null;
-                RSkSkb = null;
-                RSkMsg = null;
-                RLircMode2 = null;
-                RFlowDissector = null;
-                RCgroupSkbIngress = null;
-                RCgroupSkbEgress = null;
-                RCgroupSkb = null;
-                RCgroupSockCreate = null;
-                RCgroupSockRelease = null;
-                RCgroupSock = null;
-                RCgroupPostBind4 = null;
-                RCgroupPostBind6 = null;
-                RCgroupBind4 = null;
-                RCgroupBind6 = null;
-                RCgroupConnect4 = null;
-                RCgroupConnect6 = null;
-                RCgroupConnectUnix = null;
-                RCgroupSendmsg4 = null;
-                RCgroupSendmsg6 = null;
-                RCgroupSendmsgUnix = null;
-                RCgroupRecvmsg4 = null;
-                RCgroupRecvmsg6 = null;
-                RCgroupRecvmsgUnix = null;
-                RCgroupGetpeername4 = null;
-                RCgroupGetpeername6 = null;
-                RCgroupGetpeernameUnix = null;
-                RCgroupGetsockname4 = null;
-                RCgroupGetsockname6 = null;
-                RCgroupGetsocknameUnix = null;
-                RCgroupSysctl = null;
-                RCgroupGetsockopt = null;
-                RCgroupSetsockopt = null;
-                RCgroupDev = null;
-                RStructOps = null;
-                RStructOpsS = null;
-                RSkLookup = null;
-                RNetfilter = null;
+                return null;
             }
         }
 

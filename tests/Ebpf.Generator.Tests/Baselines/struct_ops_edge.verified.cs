@@ -27,8 +27,8 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
-            StructOps = new StructOpsCollection(@object, Programs);
+            Links = new LinksCollection(@object);
+            StructOps = new StructOpsCollection(@object);
         }
 
         /// <summary>The underlying object (maps, programs and data sections by name).</summary>
@@ -39,7 +39,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>The struct_ops maps, with their members typed: data settable and callbacks rebindable until Load.</summary>
         public StructOpsCollection StructOps { get; }
@@ -74,25 +74,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static StructOpsEdgeSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -193,70 +181,55 @@ namespace Ebpf.Tests.Generated
             }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>edge_ssthresh</c>.</summary>
-            public global::Ebpf.BpfLink? EdgeSsthresh { get; private set; }
+            public global::Ebpf.BpfLink? EdgeSsthresh => Find<global::Ebpf.BpfLink>("edge_ssthresh");
 
             /// <summary>Link of program <c>edge_cong_avoid</c>.</summary>
-            public global::Ebpf.BpfLink? EdgeCongAvoid { get; private set; }
+            public global::Ebpf.BpfLink? EdgeCongAvoid => Find<global::Ebpf.BpfLink>("edge_cong_avoid");
 
             /// <summary>Link of program <c>edge_undo_cwnd</c>.</summary>
-            public global::Ebpf.BpfLink? EdgeUndoCwnd { get; private set; }
+            public global::Ebpf.BpfLink? EdgeUndoCwnd => Find<global::Ebpf.BpfLink>("edge_undo_cwnd");
 
             /// <summary>Link of program <c>no_such_run</c>.</summary>
-            public global::Ebpf.BpfLink? NoSuchRun { get; private set; }
+            public global::Ebpf.BpfLink? NoSuchRun => Find<global::Ebpf.BpfLink>("no_such_run");
 
             /// <summary>Registration of struct_ops map <c>future_reno</c>.</summary>
-            public global::Ebpf.StructOpsLink? FutureReno { get; private set; }
+            public global::Ebpf.StructOpsLink? FutureReno => FindStructOps("future_reno");
 
             /// <summary>Registration of struct_ops map <c>no_such</c>.</summary>
-            public global::Ebpf.StructOpsLink? NoSuch { get; private set; }
+            public global::Ebpf.StructOpsLink? NoSuch => FindStructOps("no_such");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    if (link is global::Ebpf.StructOpsLink structOps)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        switch (structOps.StructOps.Name)
-                        {
-                            case "future_reno":
-                                FutureReno = structOps;
-                                break;
-                            case "no_such":
-                                NoSuch = structOps;
-                                break;
-                        }
-                        continue;
-                    }
-                    switch (link.Program.Name)
-                    {
-                        case "edge_ssthresh":
-                            EdgeSsthresh = link;
-                            break;
-                        case "edge_cong_avoid":
-                            EdgeCongAvoid = link;
-                            break;
-                        case "edge_undo_cwnd":
-                            EdgeUndoCwnd = link;
-                            break;
-                        case "no_such_run":
-                            NoSuchRun = link;
-                            break;
+                        return link;
                     }
                 }
+                return null;
             }
 
-            internal void Clear()
+            private global::Ebpf.StructOpsLink? FindStructOps(string map)
             {
-                EdgeSsthresh = null;
-                EdgeCongAvoid = null;
-                EdgeUndoCwnd = null;
-                NoSuchRun = null;
-                FutureReno = null;
-                NoSuch = null;
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
+                {
+                    if (links[i] is global::Ebpf.StructOpsLink link && link.StructOps.Name == map)
+                    {
+                        return link;
+                    }
+                }
+                return null;
             }
         }
 

@@ -27,7 +27,7 @@ namespace Ebpf.Tests.Generated
             _object = @object;
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
-            Links = new LinksCollection();
+            Links = new LinksCollection(@object);
             Bss = new BssSection(@object.GetDataSection(".bss"));
             StructOps = new StructOpsCollection(@object, Programs);
         }
@@ -40,7 +40,7 @@ namespace Ebpf.Tests.Generated
         public MapsCollection Maps { get; }
         /// <summary>The object's programs, with the attach methods their kind allows.</summary>
         public ProgramsCollection Programs { get; }
-        /// <summary>The links <see cref="Attach"/> made, one per auto-attached program.</summary>
+        /// <summary>The programs' links, typed by kind: those <see cref="Attach"/> made and those the programs' own Attach methods made.</summary>
         public LinksCollection Links { get; }
         /// <summary>The struct_ops maps, with their members typed: data settable and callbacks rebindable until Load.</summary>
         public StructOpsCollection StructOps { get; }
@@ -77,25 +77,13 @@ namespace Ebpf.Tests.Generated
         public void Load() => _object.Load();
 
         /// <summary>Attaches every program whose section says where; the links are in <see cref="Links"/>.</summary>
-        public void Attach()
-        {
-            _object.Attach();
-            Links.Update(_object.Links);
-        }
+        public void Attach() => _object.Attach();
 
-        /// <summary>Detaches what <see cref="Attach"/> attached.</summary>
-        public void Detach()
-        {
-            _object.Detach();
-            Links.Clear();
-        }
+        /// <summary>Detaches every link of the skeleton's programs (<see cref="Attach"/>'s and the programs' own); programs stay loaded.</summary>
+        public void Detach() => _object.Detach();
 
         /// <summary>Detaches and unloads everything.</summary>
-        public void Dispose()
-        {
-            Links.Clear();
-            _object.Dispose();
-        }
+        public void Dispose() => _object.Dispose();
 
         private static StructOpsTcpLinkSkeleton Create(global::Ebpf.BpfObject @object)
         {
@@ -231,105 +219,70 @@ namespace Ebpf.Tests.Generated
             }
         }
 
-        /// <summary>The links made by <see cref="Attach"/>, by program (null when not attached).</summary>
+        /// <summary>The live links of the programs, by program and typed by its kind (null when not attached); the newest when a program has several.</summary>
         public sealed class LinksCollection
         {
+            private readonly global::Ebpf.BpfObject _object;
+
+            internal LinksCollection(global::Ebpf.BpfObject @object) => _object = @object;
+
             /// <summary>Link of program <c>ebpf_reno_init</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoInit { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoInit => Find<global::Ebpf.BpfLink>("ebpf_reno_init");
 
             /// <summary>Link of program <c>ebpf_reno_init_alt</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoInitAlt { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoInitAlt => Find<global::Ebpf.BpfLink>("ebpf_reno_init_alt");
 
             /// <summary>Link of program <c>ebpf_reno_release</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoRelease { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoRelease => Find<global::Ebpf.BpfLink>("ebpf_reno_release");
 
             /// <summary>Link of program <c>ebpf_reno_ssthresh</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoSsthresh { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoSsthresh => Find<global::Ebpf.BpfLink>("ebpf_reno_ssthresh");
 
             /// <summary>Link of program <c>ebpf_reno_cong_avoid</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoCongAvoid { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoCongAvoid => Find<global::Ebpf.BpfLink>("ebpf_reno_cong_avoid");
 
             /// <summary>Link of program <c>ebpf_reno_set_state</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoSetState { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoSetState => Find<global::Ebpf.BpfLink>("ebpf_reno_set_state");
 
             /// <summary>Link of program <c>ebpf_reno_cwnd_event</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoCwndEvent { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoCwndEvent => Find<global::Ebpf.BpfLink>("ebpf_reno_cwnd_event");
 
             /// <summary>Link of program <c>ebpf_reno_pkts_acked</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoPktsAcked { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoPktsAcked => Find<global::Ebpf.BpfLink>("ebpf_reno_pkts_acked");
 
             /// <summary>Link of program <c>ebpf_reno_undo_cwnd</c>.</summary>
-            public global::Ebpf.BpfLink? EbpfRenoUndoCwnd { get; private set; }
+            public global::Ebpf.BpfLink? EbpfRenoUndoCwnd => Find<global::Ebpf.BpfLink>("ebpf_reno_undo_cwnd");
 
             /// <summary>Registration of struct_ops map <c>ebpf_reno_link</c>.</summary>
-            public global::Ebpf.StructOpsLink? EbpfRenoLink { get; private set; }
+            public global::Ebpf.StructOpsLink? EbpfRenoLink => FindStructOps("ebpf_reno_link");
 
             /// <summary>Registration of struct_ops map <c>ebpf_reno_next</c>.</summary>
-            public global::Ebpf.StructOpsLink? EbpfRenoNext { get; private set; }
+            public global::Ebpf.StructOpsLink? EbpfRenoNext => FindStructOps("ebpf_reno_next");
 
-            internal void Update(global::System.Collections.Generic.IReadOnlyList<global::Ebpf.BpfLink> links)
+            private T? Find<T>(string program) where T : global::Ebpf.BpfLink
             {
-                foreach (var link in links)
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
                 {
-                    if (link is global::Ebpf.StructOpsLink structOps)
+                    if (links[i] is T link && link is not global::Ebpf.StructOpsLink && link.Program.Name == program)
                     {
-                        switch (structOps.StructOps.Name)
-                        {
-                            case "ebpf_reno_link":
-                                EbpfRenoLink = structOps;
-                                break;
-                            case "ebpf_reno_next":
-                                EbpfRenoNext = structOps;
-                                break;
-                        }
-                        continue;
-                    }
-                    switch (link.Program.Name)
-                    {
-                        case "ebpf_reno_init":
-                            EbpfRenoInit = link;
-                            break;
-                        case "ebpf_reno_init_alt":
-                            EbpfRenoInitAlt = link;
-                            break;
-                        case "ebpf_reno_release":
-                            EbpfRenoRelease = link;
-                            break;
-                        case "ebpf_reno_ssthresh":
-                            EbpfRenoSsthresh = link;
-                            break;
-                        case "ebpf_reno_cong_avoid":
-                            EbpfRenoCongAvoid = link;
-                            break;
-                        case "ebpf_reno_set_state":
-                            EbpfRenoSetState = link;
-                            break;
-                        case "ebpf_reno_cwnd_event":
-                            EbpfRenoCwndEvent = link;
-                            break;
-                        case "ebpf_reno_pkts_acked":
-                            EbpfRenoPktsAcked = link;
-                            break;
-                        case "ebpf_reno_undo_cwnd":
-                            EbpfRenoUndoCwnd = link;
-                            break;
+                        return link;
                     }
                 }
+                return null;
             }
 
-            internal void Clear()
+            private global::Ebpf.StructOpsLink? FindStructOps(string map)
             {
-                EbpfRenoInit = null;
-                EbpfRenoInitAlt = null;
-                EbpfRenoRelease = null;
-                EbpfRenoSsthresh = null;
-                EbpfRenoCongAvoid = null;
-                EbpfRenoSetState = null;
-                EbpfRenoCwndEvent = null;
-                EbpfRenoPktsAcked = null;
-                EbpfRenoUndoCwnd = null;
-                EbpfRenoLink = null;
-                EbpfRenoNext = null;
+                var links = _object.Links;
+                for (int i = links.Count - 1; i >= 0; i--)
+                {
+                    if (links[i] is global::Ebpf.StructOpsLink link && link.StructOps.Name == map)
+                    {
+                        return link;
+                    }
+                }
+                return null;
             }
         }
 

@@ -202,6 +202,10 @@ public class SectionRowTests
             _ => throw new Xunit.Sdk.XunitException($"row '{row.Pattern}': {row.AttachKind} made a link ({link})"),
         };
         Assert.IsAssignableFrom(expected, link);
+        // The skeleton's Links property of this program has the kind's link type, and the object owns the link.
+        var generated = typeof(BpfLink).Assembly.GetType("Ebpf." + SkeletonModelBuilder.ProgramLink(row.ProgramKind), throwOnError: true)!;
+        Assert.IsAssignableFrom(generated, link);
+        Assert.Contains(link, p.Object!.Links);
         if (row.AttachKind is AutoAttachKind.Tcx or AutoAttachKind.Tc)
             Assert.True(link is TcxLink or TcClsactLink, link.GetType().Name);
         bool isReturn = link switch
