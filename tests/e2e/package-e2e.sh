@@ -167,7 +167,7 @@ RingBufferEventHandler<ExecSnoopSkeleton.Event> onEvent = (ref readonly ExecSnoo
 };
 var deadline = DateTime.UtcNow.AddSeconds(10);
 while (!(sawExec && sawExit) && DateTime.UtcNow < deadline)
-    reader.Poll(onEvent, timeoutMs: 100);
+    reader.Poll(onEvent, TimeSpan.FromMilliseconds(100));
 if (!(sawExec && sawExit))
 {
     Console.Error.WriteLine($"no exec/exit events for pid {childPid}");
@@ -266,7 +266,7 @@ try
     };
     var deadline = DateTime.UtcNow.AddSeconds(10);
     while (!(sawExec && sawExit) && DateTime.UtcNow < deadline)
-        reader.Poll(onEvent, timeoutMs: 100);
+        reader.Poll(onEvent, TimeSpan.FromMilliseconds(100));
     if (!(sawExec && sawExit) || wrongParent)
     {
         Console.Error.WriteLine($"events for pid {childPid}: exec {sawExec}, exit {sawExit}, wrong parent {wrongParent}");
