@@ -35,7 +35,7 @@ try
     RingBufferEventHandler<TracerSkeleton.Event> print = (ref readonly TracerSkeleton.Event e) =>
         Console.WriteLine($"{e.Pid,-8} {e.Ppid,-8} {e.GetCommString(),-16} {e.GetFilenameString()}");
     while (!stop.IsCancellationRequested)
-        reader.Poll(print, timeoutMs: 100);
+        reader.Poll(print, TimeSpan.FromMilliseconds(100));
     reader.Consume(print);
     return 0;
 }
