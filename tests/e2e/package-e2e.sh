@@ -65,7 +65,8 @@ for p in "${packages[@]}"; do
   case $p in
     Ebpf.Templates) ;;   # content only: no assemblies, no symbols
     Ebpf.Cli)
-      unzip -Z1 "$feed/$p.$version.snupkg" | grep -q '^tools/net10.0/any/dotnet-ebpf.pdb$' || fail "quality: $p.snupkg has no dotnet-ebpf.pdb" ;;
+      symbols=$(unzip -Z1 "$feed/$p.$version.snupkg")   # listed first: grep -q closing a pipe fails it under pipefail
+      echo "$symbols" | grep -q '^tools/net10.0/any/dotnet-ebpf.pdb$' || fail "quality: $p.snupkg has no dotnet-ebpf.pdb" ;;
     Ebpf.Skeletons)
       # Its code is Ebpf.Runtime, built with its PDB embedded (a portable PDB blob starts with "MPDB").
       for tfm in net8.0 net10.0; do
@@ -76,7 +77,8 @@ for p in "${packages[@]}"; do
       lib=$(echo "$files" | grep '^lib/net10.0/.*\.dll$' | head -1)
       [ -n "$lib" ] || fail "quality: $p has no lib/net10.0 assembly"
       echo "$files" | grep -qx "${lib%.dll}.xml" || fail "quality: $p has no XML docs for $lib"
-      unzip -Z1 "$feed/$p.$version.snupkg" | grep -qx "${lib%.dll}.pdb" || fail "quality: $p.snupkg has no ${lib%.dll}.pdb" ;;
+      symbols=$(unzip -Z1 "$feed/$p.$version.snupkg")
+      echo "$symbols" | grep -qx "${lib%.dll}.pdb" || fail "quality: $p.snupkg has no ${lib%.dll}.pdb" ;;
   esac
   echo "E2E: package $p: $(echo "$files" | wc -l) files, $(stat -c %s "$nupkg") bytes"
 done
