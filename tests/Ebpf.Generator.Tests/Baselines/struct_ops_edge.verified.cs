@@ -28,7 +28,7 @@ namespace Ebpf.Tests.Generated
             Maps = new MapsCollection(@object);
             Programs = new ProgramsCollection(@object);
             Links = new LinksCollection(@object);
-            StructOps = new StructOpsCollection(@object);
+            StructOps = new StructOpsCollection(@object, Programs);
         }
 
         /// <summary>The underlying object (maps, programs and data sections by name).</summary>
