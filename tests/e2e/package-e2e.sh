@@ -58,27 +58,27 @@ for p in "${packages[@]}"; do
   nupkg=$feed/$p.$version.nupkg
   nuspec=$(unzip -p "$nupkg" "$p.nuspec")
   files=$(unzip -Z1 "$nupkg")
-  echo "$nuspec" | grep -q '<license type="expression">MIT</license>' || fail "quality: $p has no license expression"
-  echo "$nuspec" | grep -q '<readme>README.md</readme>' && echo "$files" | grep -qx README.md || fail "quality: $p has no readme"
-  echo "$nuspec" | grep -q '<repository type="git"[^>]* commit="[0-9a-f]\{40\}"' || fail "quality: $p has no repository type and commit"
-  echo "$nuspec" | grep -q '<description>..' || fail "quality: $p has no description"
+  grep -q '<license type="expression">MIT</license>' <<< "$nuspec" || fail "quality: $p has no license expression"
+  grep -q "<readme>README.md</readme>" <<< "$nuspec" && grep -qx README.md <<< "$files" || fail "quality: $p has no readme"
+  grep -q '<repository type="git"[^>]* commit="[0-9a-f]\{40\}"' <<< "$nuspec" || fail "quality: $p has no repository type and commit"
+  grep -q '<description>..' <<< "$nuspec" || fail "quality: $p has no description"
   case $p in
     Ebpf.Templates) ;;   # content only: no assemblies, no symbols
     Ebpf.Cli)
-      symbols=$(unzip -Z1 "$feed/$p.$version.snupkg")   # listed first: grep -q closing a pipe fails it under pipefail
-      echo "$symbols" | grep -q '^tools/net10.0/any/dotnet-ebpf.pdb$' || fail "quality: $p.snupkg has no dotnet-ebpf.pdb" ;;
+      symbols=$(unzip -Z1 "$feed/$p.$version.snupkg")   # here-strings: grep -q closing a pipe fails it under pipefail
+      grep -q '^tools/net10.0/any/dotnet-ebpf.pdb$' <<< "$symbols" || fail "quality: $p.snupkg has no dotnet-ebpf.pdb" ;;
     Ebpf.Skeletons)
       # Its code is Ebpf.Runtime, built with its PDB embedded (a portable PDB blob starts with "MPDB").
       for tfm in net8.0 net10.0; do
-        echo "$files" | grep -qx "lib/$tfm/Ebpf.Runtime.xml" || fail "quality: $p has no XML docs for lib/$tfm/Ebpf.Runtime.dll"
+        grep -qx "lib/$tfm/Ebpf.Runtime.xml" <<< "$files" || fail "quality: $p has no XML docs for lib/$tfm/Ebpf.Runtime.dll"
         [ "$(unzip -p "$nupkg" "lib/$tfm/Ebpf.Runtime.dll" | grep -ac MPDB)" -gt 0 ] || fail "quality: lib/$tfm/Ebpf.Runtime.dll has no embedded PDB"
       done ;;
     *)
       lib=$(echo "$files" | grep '^lib/net10.0/.*\.dll$' | head -1)
       [ -n "$lib" ] || fail "quality: $p has no lib/net10.0 assembly"
-      echo "$files" | grep -qx "${lib%.dll}.xml" || fail "quality: $p has no XML docs for $lib"
+      grep -qx "${lib%.dll}.xml" <<< "$files" || fail "quality: $p has no XML docs for $lib"
       symbols=$(unzip -Z1 "$feed/$p.$version.snupkg")
-      echo "$symbols" | grep -qx "${lib%.dll}.pdb" || fail "quality: $p.snupkg has no ${lib%.dll}.pdb" ;;
+      grep -qx "${lib%.dll}.pdb" <<< "$symbols" || fail "quality: $p.snupkg has no ${lib%.dll}.pdb" ;;
   esac
   echo "E2E: package $p: $(echo "$files" | wc -l) files, $(stat -c %s "$nupkg") bytes"
 done
@@ -90,7 +90,7 @@ dotnet tool install Ebpf.Cli --version "$version" --tool-path "$tools" --add-sou
   || { cat "$work/tool.log"; fail "tool: dotnet tool install"; }
 [ -x "$tools/dotnet-ebpf" ] || fail "tool: no dotnet-ebpf in $tools"
 out=$("$tools/dotnet-ebpf" object info "$repo/bpf/exec_snoop.bpf.o" 2>&1) || { echo "$out"; fail "tool: dotnet-ebpf object info"; }
-echo "$out" | grep -q 'handle_exec' || { echo "$out"; fail "tool: dotnet-ebpf object info does not list handle_exec"; }
+grep -q 'handle_exec' <<< "$out" || { echo "$out"; fail "tool: dotnet-ebpf object info does not list handle_exec"; }
 # `dotnet ebpf` finds dotnet-ebpf on PATH, as after `dotnet tool install -g`.
 out=$(PATH="$tools:$PATH" dotnet ebpf btf dump "$repo/tests/data/btf/5.10.0-46-amd64.btf.gz" --format c 2>&1) \
   || { echo "$out" | tail -5; fail "tool: dotnet ebpf btf dump"; }
