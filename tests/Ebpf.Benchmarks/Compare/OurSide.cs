@@ -204,7 +204,7 @@ internal sealed unsafe class OurSide : IDisposable
         {
             foreach (int cpu in perf.Cpus)
             {
-                var r = emit.TestRun(context: ctx, flags: 1 /* BPF_F_TEST_RUN_ON_CPU */, cpu: (uint)cpu);
+                var r = emit.TestRun(context: ctx, flags: BpfTestRunFlags.RunOnCpu, cpu: (uint)cpu);
                 if (r.ReturnValue != perCpu) throw new InvalidOperationException($"pb emit on cpu {cpu} returned {r.ReturnValue}, wanted {perCpu}");
             }
         }, perf, (long)perCpu * perf.Cpus.Count);
