@@ -27,15 +27,20 @@ public sealed unsafe class BpfDataSection
         spec.InitialData?.Span.CopyTo(_staging);
     }
 
+    /// <summary>The object the section belongs to.</summary>
     public BpfObject Object { get; }
+    /// <summary>The single-entry array map that holds the section in the kernel (named after the object and the section, as libbpf names it).</summary>
     public BpfMap Map { get; }
     internal MapSpec Spec { get; }
     /// <summary>The ELF section: ".rodata", ".bss", ".data.custom", ".kconfig", ...</summary>
     public string SectionName => Spec.SectionName;
+    /// <summary>Which kind of section this is (.rodata, .data, .bss, .kconfig, or a custom one); it decides whether it is writable after load.</summary>
     public MapOrigin Kind => Spec.Origin;
+    /// <summary>The global variables in the section, from BTF: name, offset and size in bytes, type.</summary>
     public IReadOnlyList<VariableSpec> Variables => Spec.Variables;
     /// <summary>Size in bytes (after <see cref="Resize"/>, the new size).</summary>
     public int Size => _staging.Length;
+    /// <summary>Whether the section's map exists in the kernel (the object is loaded and the map not disposed).</summary>
     public bool IsLoaded => Map.IsLoaded;
     /// <summary>.rodata and .kconfig: programs and (after load) user space can only read them.</summary>
     public bool IsReadOnly => Kind == MapOrigin.Rodata || Kind == MapOrigin.Kconfig;
@@ -129,12 +134,28 @@ public sealed unsafe class BpfDataSection
         return ref Unsafe.As<byte, T>(ref Unsafe.AsRef(in span[offset]));
     }
 
+    /// <summary>
+    /// Reads a <typeparamref name="T"/> at byte <paramref name="offset"/>: before load from the staged contents, after
+    /// load from the map's memory (or, where the map cannot be mapped, with a lookup of the whole value).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the section.</exception>
+    /// <exception cref="ObjectDisposedException">The section's map was disposed.</exception>
+    /// <exception cref="BpfSyscallException">The lookup of an unmapped section failed.</exception>
     public T Read<T>(int offset) where T : unmanaged
     {
         Check(offset, sizeof(T));
         return Unsafe.ReadUnaligned<T>(ref Unsafe.AsRef(in AsReadOnlySpan()[offset]));
     }
 
+    /// <summary>
+    /// Writes <paramref name="value"/> at byte <paramref name="offset"/>: before load into the contents the map is
+    /// created with, after load into the map's memory (or, where the map cannot be mapped, by updating the whole value,
+    /// which is not atomic with respect to programs that write the section at the same time).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value does not lie inside the section.</exception>
+    /// <exception cref="InvalidOperationException">The section is .rodata after load (frozen) or .kconfig (filled by the loader).</exception>
+    /// <exception cref="ObjectDisposedException">The section's map was disposed.</exception>
+    /// <exception cref="BpfSyscallException">The update of an unmapped section failed.</exception>
     public void Write<T>(int offset, T value) where T : unmanaged
     {
         Check(offset, sizeof(T));
@@ -163,5 +184,6 @@ public sealed unsafe class BpfDataSection
         return null;
     }
 
+    /// <summary>The section's name, size in bytes, and state: staged (before load), mapped or loaded.</summary>
     public override string ToString() => $"section '{SectionName}' ({Size} bytes, {(IsLoaded ? IsMapped ? "mapped" : "loaded" : "staged")})";
 }

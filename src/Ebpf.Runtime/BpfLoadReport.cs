@@ -57,8 +57,11 @@ public sealed class BpfMapLoadOutcome
 {
     internal BpfMapLoadOutcome(BpfMap map) => Map = map;
 
+    /// <summary>The map this outcome is about (its settings, and its descriptor when it was created or reused).</summary>
     public BpfMap Map { get; }
+    /// <summary>The map's name in the object (".rodata", "events", ...), the key of <see cref="BpfLoadReport.GetMap"/>.</summary>
     public string Name => Map.Name;
+    /// <summary>What became of the map: created, pinned, reused, skipped, failed, or not reached.</summary>
     public BpfMapLoadStatus Status { get; internal set; }
     /// <summary>The kernel's id of the map that was created or reused; 0 otherwise.</summary>
     public uint Id { get; internal set; }
@@ -73,6 +76,7 @@ public sealed class BpfMapLoadOutcome
         Error = e;
     }
 
+    /// <summary>The map's name, status and, on failure, the error's message, as in "map 'events': Created".</summary>
     public override string ToString() => $"map '{Name}': {Status}{(Error != null ? ": " + Error.Message : string.Empty)}";
 }
 
@@ -81,8 +85,11 @@ public sealed class BpfProgramLoadOutcome
 {
     internal BpfProgramLoadOutcome(BpfProgram program) => Program = program;
 
+    /// <summary>The program this outcome is about.</summary>
     public BpfProgram Program { get; }
+    /// <summary>The program's name (its C function's), the key of <see cref="BpfLoadReport.GetProgram"/>.</summary>
     public string Name => Program.Name;
+    /// <summary>What became of the program: loaded, skipped, failed, or not reached.</summary>
     public BpfProgramLoadStatus Status { get; internal set; }
     /// <summary>The kernel's id of the loaded program; 0 otherwise.</summary>
     public uint Id { get; internal set; }
@@ -111,6 +118,7 @@ public sealed class BpfProgramLoadOutcome
         }
     }
 
+    /// <summary>The program's name, status and, on failure, the error's message, as in "prog 'handle_exec': Loaded".</summary>
     public override string ToString() => $"prog '{Name}': {Status}{(Error != null ? ": " + Error.Message : string.Empty)}";
 }
 
@@ -145,7 +153,9 @@ public sealed class BpfLoadReport
         Programs = programs;
     }
 
+    /// <summary>The name of the object that was loaded (its file name up to the first '.', or the name given at open).</summary>
     public string ObjectName { get; }
+    /// <summary>Whether the load stopped at the first failure or went on past failed maps and programs.</summary>
     public BpfLoadMode Mode { get; }
 
     /// <summary>Every map of the object, in the object's order.</summary>
@@ -186,6 +196,7 @@ public sealed class BpfLoadReport
     internal BpfMapLoadOutcome this[BpfMap map] => _mapsByName[map.Name];
     internal BpfProgramLoadOutcome this[BpfProgram program] => _programsByName[program.Name];
 
+    /// <summary>A one-line summary: programs loaded and failed out of the total, and the error that ended the load, if any.</summary>
     public override string ToString()
     {
         int loaded = 0, failed = 0;

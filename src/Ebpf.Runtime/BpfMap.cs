@@ -71,12 +71,18 @@ public class BpfMap : IDisposable
     public BpfObject? Object { get; }
     /// <summary>The definition from the object file (null for maps opened from a pin or an id).</summary>
     public MapSpec? Spec { get; }
+    /// <summary>The map's name: the C variable's name, or the data section's (".rodata", ".bss", ...); the kernel keeps the first 15 bytes.</summary>
     public string Name { get; }
+    /// <summary>The kernel map type (BPF_MAP_TYPE_*), fixed by the object file or by the map that was opened.</summary>
     public BpfMapType Type { get; }
     /// <summary>Kernel id of the map, once created.</summary>
     public uint Id { get; internal set; }
+    /// <summary>Whether the map exists in the kernel and its descriptor is open: created or reused by a load, or opened from a pin or an id; false after Dispose.</summary>
     public bool IsLoaded => _handle != null && !_handle.IsClosed;
 
+    /// <summary>Size of a key, in bytes (0 for maps without keys: ring buffers, queues, stacks); can be changed before load.</summary>
+    /// <exception cref="InvalidOperationException">Set after the map was created.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the map was disposed.</exception>
     public uint KeySize
     {
         get => _keySize;
@@ -107,6 +113,13 @@ public class BpfMap : IDisposable
     /// <summary>Create the map without BTF key/value types (set when a resize made the BTF description wrong).</summary>
     internal bool DropBtf { get; set; }
 
+    /// <summary>
+    /// The maximum number of entries (for a ring buffer: its size in bytes, a power-of-two multiple of the page size);
+    /// can be changed before load, as libbpf's bpf_map__set_max_entries. After creation, the value the kernel uses
+    /// (a perf event array sized to the CPUs, a ring buffer rounded up).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set after the map was created.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the map was disposed.</exception>
     public uint MaxEntries
     {
         get => _maxEntries;
@@ -120,12 +133,21 @@ public class BpfMap : IDisposable
         set { EnsureNotLoaded(nameof(Flags)); _flags = value; }
     }
 
+    /// <summary>The NUMA node to allocate the map's memory on, used when <see cref="Flags"/> has BPF_F_NUMA_NODE; can be changed before load.</summary>
+    /// <exception cref="InvalidOperationException">Set after the map was created.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the map was disposed.</exception>
     public uint NumaNode
     {
         get => _numaNode;
         set { EnsureNotLoaded(nameof(NumaNode)); _numaNode = value; }
     }
 
+    /// <summary>
+    /// The map_extra attribute, whose meaning depends on the type: a bloom filter's number of hash functions (low 4 bits),
+    /// an arena's user-space start address; 0 for most maps. Can be changed before load.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set after the map was created.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the map was disposed.</exception>
     public ulong MapExtra
     {
         get => _mapExtra;
@@ -143,6 +165,7 @@ public class BpfMap : IDisposable
 
     /// <summary>Where the map is pinned, or null.</summary>
     public string? PinPath => _pinPath;
+    /// <summary>Whether the map is pinned on a bpf filesystem (<see cref="PinPath"/> is set).</summary>
     public bool IsPinned => _pinPath != null;
 
     /// <summary>True for per-CPU maps, whose values hold one slot per possible CPU.</summary>
@@ -482,5 +505,6 @@ public class BpfMap : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The map's name, type, key and value sizes in bytes, and max entries.</summary>
     public override string ToString() => $"map '{Name}' ({Type}, key {KeySize} B, value {ValueSize} B, max {MaxEntries})";
 }

@@ -13,8 +13,8 @@ namespace Ebpf;
 
 /// <summary>
 /// An eBPF object file opened for loading: its maps, programs and global data, then the kernel objects made from
-/// them. <c>Open</c> parses the file (nothing touches the kernel); between Open and <see cref="Load"/> you can set
-/// .rodata values, resize maps, toggle autoload and choose a pin root; <see cref="Load"/> performs CO-RE,
+/// them. <c>Open</c> parses the file (nothing touches the kernel); between Open and <see cref="Load()"/> you can set
+/// .rodata values, resize maps, toggle autoload and choose a pin root; <see cref="Load()"/> performs CO-RE,
 /// creates maps and loads programs; <see cref="Attach"/> attaches every program whose section says where;
 /// <see cref="Dispose"/> detaches and closes everything.
 /// </summary>
@@ -75,8 +75,19 @@ public sealed class BpfObject : IDisposable
 
     /// <summary>The parsed object file.</summary>
     public BpfObjectSpec Spec { get; }
+    /// <summary>
+    /// The object's name: the file name up to its first '.' ("exec_snoop" for exec_snoop.bpf.o) unless
+    /// <see cref="BpfObjectOptions.ObjectName"/> says otherwise. Errors and pins name it; the kernel sees its first 15
+    /// bytes in the names of the data-section maps.
+    /// </summary>
     public string Name => Spec.Name;
+    /// <summary>
+    /// Whether a load completed: <see cref="Load()"/> succeeded, or <see cref="Load(BpfLoadMode)"/> with
+    /// <see cref="BpfLoadMode.ContinueOnFailure"/> went to its end (some maps or programs may have failed). Stays true
+    /// after <see cref="Dispose"/>; see <see cref="IsDisposed"/>.
+    /// </summary>
     public bool IsLoaded => _loaded;
+    /// <summary>Whether <see cref="Dispose"/> was called: the links are removed and the descriptors closed.</summary>
     public bool IsDisposed => _disposed;
 
     /// <summary>Directory for maps pinned by name (LIBBPF_PIN_BY_NAME); can be changed before load.</summary>
@@ -84,7 +95,9 @@ public sealed class BpfObject : IDisposable
 
     /// <summary>All maps, user maps first then data sections, in the object's order.</summary>
     public IReadOnlyList<BpfMap> Maps => _maps;
+    /// <summary>All programs, in the object's order (subprograms are part of the programs that call them, not listed).</summary>
     public IReadOnlyList<BpfProgram> Programs => _programs;
+    /// <summary>The global-data sections (.rodata, .data, .bss, .kconfig, custom .data.x/.rodata.x), each backed by one array map.</summary>
     public IReadOnlyList<BpfDataSection> DataSections => _sections;
     /// <summary>The struct_ops maps (variables of .struct_ops and .struct_ops.link), in the object's order.</summary>
     public IReadOnlyList<BpfStructOps> StructOps => _structOps;
@@ -101,7 +114,7 @@ public sealed class BpfObject : IDisposable
 
     // ------------------------------------------------------------------ open
 
-    /// <summary>Opens an object file. Nothing is sent to the kernel until <see cref="Load"/>.</summary>
+    /// <summary>Opens an object file. Nothing is sent to the kernel until <see cref="Load()"/>.</summary>
     public static BpfObject Open(string path, BpfObjectOptions? options = null)
     {
         if (path is null) throw new ArgumentNullException(nameof(path));
@@ -167,12 +180,16 @@ public sealed class BpfObject : IDisposable
 
     // ------------------------------------------------------------------ lookups
 
+    /// <summary>The map named <paramref name="name"/>: the C variable's name, or the data section's name (".rodata", ...).</summary>
+    /// <exception cref="KeyNotFoundException">The object has no such map; the message lists the maps it has.</exception>
     public BpfMap GetMap(string name) =>
         _mapsByName.TryGetValue(name, out var m) ? m : throw new KeyNotFoundException($"object '{Name}' has no map named '{name}' (maps: {string.Join(", ", _mapsByName.Keys)})");
 
     /// <summary>The map named <paramref name="name"/>; false (and null) when the object has none.</summary>
     public bool TryGetMap(string name, [NotNullWhen(true)] out BpfMap? map) => _mapsByName.TryGetValue(name, out map);
 
+    /// <summary>The program named <paramref name="name"/> (the C function's name, not the section's).</summary>
+    /// <exception cref="KeyNotFoundException">The object has no such program; the message lists the programs it has.</exception>
     public BpfProgram GetProgram(string name) =>
         _programsByName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"object '{Name}' has no program named '{name}' (programs: {string.Join(", ", _programsByName.Keys)})");
 
@@ -426,5 +443,6 @@ public sealed class BpfObject : IDisposable
         BtfHandle = null;
     }
 
+    /// <summary>The object's name, its numbers of programs and maps, and whether it is loaded.</summary>
     public override string ToString() => $"object '{Name}' ({_programs.Count} programs, {_maps.Count} maps{(_loaded ? ", loaded" : string.Empty)})";
 }

@@ -23,6 +23,11 @@ public enum BpfTestRunFlags : uint
 /// <summary>Result of running a program with BPF_PROG_TEST_RUN.</summary>
 public readonly struct BpfTestRunResult
 {
+    /// <summary>A test run's outcome, as the kernel reports it (the runtime creates these; public for tests and fakes).</summary>
+    /// <param name="returnValue">The program's return value (r0).</param>
+    /// <param name="durationNs">Average run time per repetition, in nanoseconds.</param>
+    /// <param name="dataSizeOut">Bytes of packet data the kernel wrote to the data output buffer.</param>
+    /// <param name="contextSizeOut">Bytes of context the kernel wrote to the context output buffer.</param>
     public BpfTestRunResult(uint returnValue, uint durationNs, int dataSizeOut, int contextSizeOut)
     {
         ReturnValue = returnValue;
@@ -35,7 +40,9 @@ public readonly struct BpfTestRunResult
     public uint ReturnValue { get; }
     /// <summary>Average run time per repetition, in nanoseconds.</summary>
     public uint DurationNs { get; }
+    /// <summary>Bytes of packet data the run produced, written to the <c>dataOut</c> buffer (the packet as the program left it: an XDP program can grow or shrink it).</summary>
     public int DataSizeOut { get; }
+    /// <summary>Bytes of context the run wrote back to the <c>contextOut</c> buffer (0 when none was given or the type returns none).</summary>
     public int ContextSizeOut { get; }
 }
 
@@ -73,23 +80,36 @@ public partial class BpfProgram : IDisposable
 
     internal Syscalls Syscalls { get; }
 
+    /// <summary>The object the program was opened from, which owns it and its links; null for a program opened from a pin or an id.</summary>
     public BpfObject? Object { get; }
     /// <summary>The program as the object file defines it (null for programs opened from a pin or id).</summary>
     public ProgramSpec? Spec { get; }
+    /// <summary>The program's name: its C function's name (the kernel keeps the first 15 bytes).</summary>
     public string Name { get; }
     /// <summary>ELF section name (without libbpf's "?" prefix).</summary>
     public string SectionName { get; }
     /// <summary>The section-name match that decides type, expected attach type and auto-attach; null when the name is unknown.</summary>
     public SectionMatch? Section => Spec?.Section;
+    /// <summary>The kernel's id of the loaded program, as <c>bpftool prog</c> shows it; 0 before load.</summary>
     public uint Id { get; internal set; }
+    /// <summary>Whether the program is loaded in the kernel and its descriptor is still open (false before load, after a failed load and after Dispose).</summary>
     public bool IsLoaded => _handle != null && !_handle.IsClosed;
 
+    /// <summary>The kernel program type (BPF_PROG_TYPE_*); from the section name by default, can be changed before load.</summary>
+    /// <exception cref="InvalidOperationException">Set after the program was loaded.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the program was disposed.</exception>
     public BpfProgramType Type
     {
         get => _type;
         set { EnsureNotLoaded(nameof(Type)); _type = value; }
     }
 
+    /// <summary>
+    /// The attach type the kernel verifies the program for (expected_attach_type, BPF_*); from the section name by
+    /// default, null when the type needs none. Can be changed before load.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set after the program was loaded.</exception>
+    /// <exception cref="ObjectDisposedException">Set after the program was disposed.</exception>
     public BpfAttachType? ExpectedAttachType
     {
         get => _expectedAttachType;
@@ -152,8 +172,12 @@ public partial class BpfProgram : IDisposable
         if (_disposed) throw NotLoaded();
     }
 
+    /// <summary>The program's file descriptor number, for APIs that take a raw fd; valid while the program is loaded.</summary>
+    /// <exception cref="InvalidOperationException">The program is not loaded.</exception>
+    /// <exception cref="ObjectDisposedException">The program or its object was disposed.</exception>
     public int Fd => Handle.Fd;
 
+    /// <summary>Where <see cref="Pin"/> pinned the program on a bpf filesystem; null when it is not pinned (or was unpinned).</summary>
     public string? PinPath => _pinPath;
 
     internal void SetHandle(BpfHandle handle, uint id)
@@ -170,6 +194,18 @@ public partial class BpfProgram : IDisposable
     }
 
     /// <summary>Runs the program once (or <paramref name="repeat"/> times) in the kernel with BPF_PROG_TEST_RUN.</summary>
+    /// <param name="data">Packet data given to the program (network program types), e.g. an Ethernet frame.</param>
+    /// <param name="dataOut">Receives the packet as the program left it; its length must hold it.</param>
+    /// <param name="context">The context given to the program (ctx), in the layout its type expects (__sk_buff, xdp_md, the struct of a syscall or raw tracepoint program).</param>
+    /// <param name="contextOut">Receives the context as the program left it.</param>
+    /// <param name="repeat">How many times to run it (0 and 1: once); the duration reported is the average.</param>
+    /// <param name="flags">BPF_F_TEST_* flags.</param>
+    /// <param name="cpu">The CPU to run on, with <see cref="BpfTestRunFlags.RunOnCpu"/>.</param>
+    /// <returns>The return value of the last run, the average duration in nanoseconds and the sizes written to the output buffers.</returns>
+    /// <exception cref="BpfNotSupportedException">The kernel cannot test-run programs of this type (older kernels name the version that can).</exception>
+    /// <exception cref="BpfSyscallException">The kernel refused the input (EINVAL: sizes this type does not take; ENOSPC: an output buffer too small).</exception>
+    /// <exception cref="InvalidOperationException">The program is not loaded.</exception>
+    /// <exception cref="ObjectDisposedException">The program or its object was disposed.</exception>
     public unsafe BpfTestRunResult TestRun(ReadOnlySpan<byte> data = default, Span<byte> dataOut = default, ReadOnlySpan<byte> context = default,
         Span<byte> contextOut = default, uint repeat = 0, BpfTestRunFlags flags = BpfTestRunFlags.None, uint cpu = 0)
     {
@@ -222,13 +258,24 @@ public partial class BpfProgram : IDisposable
         }
     }
 
-    /// <summary>Pins the program at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Pins the program at <paramref name="path"/> on a bpf filesystem, so that it outlives this process and other
+    /// processes can open it.
+    /// </summary>
+    /// <exception cref="BpfSyscallException">The pin failed: something is pinned there already, the directory does not exist, the path is not on a bpf filesystem.</exception>
+    /// <exception cref="InvalidOperationException">The program is not loaded.</exception>
+    /// <exception cref="ObjectDisposedException">The program or its object was disposed.</exception>
     public void Pin(string path)
     {
         BpfSys.ObjPin(Syscalls, Handle, path);
         _pinPath = path;
     }
 
+    /// <summary>
+    /// Deletes the pin made by <see cref="Pin"/>; the kernel frees the program once nothing else holds it. Nothing to do
+    /// when the program is not pinned; allowed after Dispose (the pin is a file that outlives the descriptor).
+    /// </summary>
+    /// <exception cref="System.IO.IOException">The pin file could not be deleted.</exception>
     public void Unpin()
     {
         if (_pinPath == null) return;
@@ -253,5 +300,6 @@ public partial class BpfProgram : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The program's name, section and type, as in "program 'handle_exec' SEC("tp/sched/sched_process_exec") Tracepoint".</summary>
     public override string ToString() => $"program '{Name}' SEC(\"{SectionName}\") {Type}";
 }

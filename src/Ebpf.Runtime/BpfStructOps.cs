@@ -39,16 +39,19 @@ public sealed class BpfStructOps
                 _programs[m.Index] = p;
     }
 
+    /// <summary>The object the struct_ops map belongs to; its programs are the ones the callbacks can be bound to.</summary>
     public BpfObject Object { get; }
     /// <summary>The map (created at Load with the kernel's value type, BPF_F_LINK for <c>.struct_ops.link</c>).</summary>
     public BpfMap Map { get; }
     /// <summary>The struct_ops value as the object defines it.</summary>
     public StructOpsSpec Spec { get; }
+    /// <summary>The struct_ops map's name: the C variable's name in <c>.struct_ops</c> or <c>.struct_ops.link</c>.</summary>
     public string Name => Map.Name;
     /// <summary>The kernel struct this value implements, e.g. <c>tcp_congestion_ops</c>.</summary>
     public string TypeName => Spec.TypeName;
     /// <summary>True for <c>.struct_ops.link</c> maps, registered through a bpf_link (Linux 6.4).</summary>
     public bool IsLink => Spec.IsLink;
+    /// <summary>The struct's members in the object's layout: data members (name, offset and size in bytes) and callbacks (function pointers bound to programs).</summary>
     public IReadOnlyList<StructOpsMemberSpec> Members => Spec.Members;
 
     /// <summary>Whether <see cref="BpfObject.Attach"/> registers this map (default true; libbpf's autoattach).</summary>
@@ -78,6 +81,9 @@ public sealed class BpfStructOps
 
     // ------------------------------------------------------------------ members
 
+    /// <summary>The member named <paramref name="member"/> in the object's struct (its kind, offset and size in bytes).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="member"/> is null.</exception>
+    /// <exception cref="KeyNotFoundException">The struct has no such member; the message lists the members it has.</exception>
     public StructOpsMemberSpec GetMember(string member)
     {
         if (member is null) throw new ArgumentNullException(nameof(member));
@@ -245,5 +251,6 @@ public sealed class BpfStructOps
         }
     }
 
+    /// <summary>The map's name, the kernel struct, and whether it is a link map and is registered.</summary>
     public override string ToString() => $"struct_ops '{Name}' (struct {TypeName}{(IsLink ? ", link" : string.Empty)}{(IsRegistered ? ", registered" : string.Empty)})";
 }

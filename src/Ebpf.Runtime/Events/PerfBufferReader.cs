@@ -132,7 +132,9 @@ public sealed unsafe class PerfBufferReader : IDisposable
         return new CpuRing { Owner = this, Cpu = cpu, Event = handle, Base = (byte*)p, Data = (byte*)p + _pageSize, End = (byte*)p + _pageSize + (nuint)pages * (nuint)_pageSize, Mask = (ulong)(pages * _pageSize) - 1, MapLength = len };
     }
 
+    /// <summary>The BPF_MAP_TYPE_PERF_EVENT_ARRAY map the rings are installed in.</summary>
     public BpfMap Map { get; }
+    /// <summary>The size of each CPU's ring, in pages (a power of two; a page is <see cref="Environment.SystemPageSize"/> bytes).</summary>
     public int PagesPerCpu { get; }
     /// <summary>The CPUs with a ring.</summary>
     public IReadOnlyList<int> Cpus
@@ -151,6 +153,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
     /// <summary>Called with each lost-sample record (optional; the total is in <see cref="LostSamples"/>).</summary>
     public PerfBufferLostCallback? LostCallback { get; set; }
 
+    /// <summary>Whether <see cref="Dispose"/> was called; a poll in progress on another thread returns, and the rings are released once it has.</summary>
     public bool IsDisposed => _waiter.IsDisposed;
 
     // ------------------------------------------------------------------ reading
@@ -509,5 +512,6 @@ public sealed unsafe class PerfBufferReader : IDisposable
     /// <summary>Removes the rings from the map, unmaps and closes them (once no thread is reading) and wakes any waiter.</summary>
     public void Dispose() => _waiter.Dispose();
 
+    /// <summary>The map's name, the number of CPU rings and their size in pages.</summary>
     public override string ToString() => $"perf buffer reader of '{Map.Name}' ({_rings.Length} CPUs x {PagesPerCpu} pages)";
 }

@@ -19,6 +19,9 @@ public delegate void RingBufferEventHandler<T>(ref readonly T value) where T : u
 /// </summary>
 public interface IRingBufferHandler
 {
+    /// <summary>Handles one record.</summary>
+    /// <param name="data">The record's bytes, in the mapped ring; valid only during the call (copy what you keep).</param>
+    /// <returns>True to go on with the next record, false to stop the batch after this one (it is consumed either way).</returns>
     bool Handle(ReadOnlySpan<byte> data);
 }
 

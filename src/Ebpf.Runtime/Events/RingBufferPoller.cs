@@ -54,6 +54,7 @@ public sealed class RingBufferPoller : IDisposable
     private readonly EventWaiter _waiter;
     private readonly object _addLock = new object();
 
+    /// <summary>Creates a poller with no ring yet (its epoll set and wake-up eventfd); add rings with <c>Add</c>.</summary>
     public RingBufferPoller()
     {
         _waiter = new EventWaiter(Syscalls.Current, "a ring buffer poller", UnmapAll);
@@ -71,6 +72,7 @@ public sealed class RingBufferPoller : IDisposable
         }
     }
 
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
     public bool IsDisposed => _waiter.IsDisposed;
 
     /// <summary>Adds a ring buffer whose records go to <paramref name="callback"/>.</summary>
@@ -205,5 +207,9 @@ public sealed class RingBufferPoller : IDisposable
             e.Ring.Unmap();
     }
 
+    /// <summary>
+    /// Wakes a thread waiting in a poll, and unmaps the rings and closes the epoll set once no thread is polling (the maps
+    /// themselves stay open). Safe to call from any thread, more than once.
+    /// </summary>
     public void Dispose() => _waiter.Dispose();
 }

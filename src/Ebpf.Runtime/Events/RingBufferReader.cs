@@ -55,6 +55,7 @@ public sealed class RingBufferReader : IDisposable
     public BpfMap Map => _ring.Map;
     /// <summary>Size of the ring's data area in bytes.</summary>
     public int Size => (int)_ring.Size;
+    /// <summary>Whether <see cref="Dispose"/> was called; a poll in progress on another thread returns, and the ring is unmapped once it has.</summary>
     public bool IsDisposed => _waiter.IsDisposed;
 
     /// <summary>Bytes submitted and not consumed yet (records, headers and discarded ones).</summary>
@@ -324,5 +325,6 @@ public sealed class RingBufferReader : IDisposable
         _waiter.Dispose();
     }
 
+    /// <summary>The map's name and the ring's data size in bytes.</summary>
     public override string ToString() => $"ring buffer reader of '{_ring.Map.Name}' ({_ring.Size} bytes)";
 }

@@ -104,5 +104,6 @@ public sealed class BpfFsDirectory : IDisposable
         catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>The directory's path.</summary>
     public override string ToString() => Path;
 }

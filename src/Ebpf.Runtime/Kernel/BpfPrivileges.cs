@@ -35,9 +35,13 @@ public sealed class BpfPrivileges
     /// <summary>kernel.unprivileged_bpf_disabled: 0 (allowed), 1 (disabled until reboot), 2 (disabled, an admin may re-enable); null when it cannot be read.</summary>
     public int? UnprivilegedBpfDisabled { get; }
 
+    /// <summary>Whether CAP_BPF (Linux 5.8) is in the effective set: maps and programs of most types, with CAP_PERFMON or CAP_NET_ADMIN for tracing or networking ones. False when the set cannot be read.</summary>
     public bool HasCapBpf => Has(CapBpf);
+    /// <summary>Whether CAP_SYS_ADMIN is in the effective set: everything bpf(2) offers (the only capability that does before 5.8). False when the set cannot be read.</summary>
     public bool HasCapSysAdmin => Has(CapSysAdmin);
+    /// <summary>Whether CAP_PERFMON (Linux 5.8) is in the effective set: with CAP_BPF, tracing programs (kprobes, tracepoints, perf events) and reading kernel memory. False when the set cannot be read.</summary>
     public bool HasCapPerfmon => Has(CapPerfmon);
+    /// <summary>Whether CAP_NET_ADMIN is in the effective set: with CAP_BPF, networking programs (XDP, tc, cgroup socket hooks). False when the set cannot be read.</summary>
     public bool HasCapNetAdmin => Has(CapNetAdmin);
 
     /// <summary>

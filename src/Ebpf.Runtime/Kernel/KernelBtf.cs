@@ -94,10 +94,20 @@ public static class KernelBtf
     /// Parses a BTF file, bypassing every cache; <paramref name="mapping"/> (when not null) owns the bytes the spec
     /// reads (a mapping of the file, or native memory it was read into) and must outlive every use of the spec.
     /// </summary>
+    /// <param name="path">The BTF file: raw BTF as in /sys/kernel/btf, or gzip-compressed raw BTF.</param>
+    /// <param name="missingHint">Whether a missing file's error says how to get kernel BTF.</param>
+    /// <param name="baseSpec">The base BTF of split BTF (vmlinux for a module's BTF); null for a base file.</param>
+    /// <param name="mapping">Receives what owns the bytes the spec reads, or null when the spec owns them.</param>
     /// <param name="allowMap">False reads the file even where mapping would work (benchmarks of the pre-6.16 path).</param>
     internal static BtfSpec LoadRaw(string path, bool missingHint, BtfSpec? baseSpec, out IDisposable? mapping, bool allowMap = true) =>
         LoadRaw(path, missingHint, baseSpec, out mapping, allowMap, ownerTaken: true);
 
+    /// <summary>Parses a BTF file, bypassing every cache.</summary>
+    /// <param name="path">The BTF file.</param>
+    /// <param name="missingHint">Whether a missing file's error says how to get kernel BTF.</param>
+    /// <param name="baseSpec">The base BTF of split BTF; null for a base file.</param>
+    /// <param name="mapping">Receives what owns the bytes the spec reads, when <paramref name="ownerTaken"/>; else null.</param>
+    /// <param name="allowMap">False reads the file even where mapping would work.</param>
     /// <param name="ownerTaken">
     /// Whether the caller keeps <paramref name="mapping"/>: only then is a file that cannot be mapped read into native
     /// memory (freed with the owner); otherwise into a managed array the GC frees with the spec.

@@ -23,8 +23,13 @@ public sealed class KernelConfig
     /// <summary>Where the configuration was read from.</summary>
     public string Source { get; }
 
+    /// <summary>
+    /// Every option by its full name ("CONFIG_BPF_SYSCALL") with its value as written in the file: "y", "m", "n" (also
+    /// for "# ... is not set"), a number ("0x1000", "250") or a quoted string ("\"5.10.0\"").
+    /// </summary>
     public IReadOnlyDictionary<string, string> Values => _values;
 
+    /// <summary>The value of option <paramref name="name"/> (full name, "CONFIG_KPROBES"), as in <see cref="Values"/>; false when the configuration does not mention it.</summary>
     public bool TryGet(string name, [NotNullWhen(true)] out string? value) => _values.TryGetValue(name, out value);
 
     /// <summary>Reads the configuration of the running kernel; null when neither source exists.</summary>

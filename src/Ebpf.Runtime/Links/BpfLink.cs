@@ -24,6 +24,7 @@ public abstract class BpfLink : IDisposable
     /// <summary>The attached program.</summary>
     public BpfProgram Program { get; private set; }
 
+    /// <summary>Whether <see cref="Dispose"/> was called, directly or by the program's object; a pinned link stays attached after it.</summary>
     public bool IsDisposed => _disposed != 0;
 
     /// <summary>
@@ -116,5 +117,6 @@ public abstract class BpfLink : IDisposable
     /// <summary>A link that became a member of a <see cref="LinkGroup"/>: the group is what its object keeps.</summary>
     internal void LeaveOwner() => _owner?.Disown(this);
 
+    /// <summary>The link's kind, program and hook, as in "TracepointLink: handle_exec → tracepoint sched/sched_process_exec".</summary>
     public override string ToString() => $"{GetType().Name}: {Program.Name} → {Target}";
 }

@@ -10,6 +10,12 @@ namespace Ebpf;
 /// <summary>A cgroup program: SEC("cgroup_skb/..."), "cgroup/...", "sockops", "lsm_cgroup/...".</summary>
 public sealed class CgroupProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a cgroup program (SEC("cgroup_skb/ingress"), SEC("cgroup/connect4"), SEC("sockops"), SEC("lsm_cgroup/hook"), ...), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public CgroupProgram(BpfProgram program)
         : base(program, ProgramKind.Cgroup, "a cgroup program (SEC(\"cgroup_skb/ingress\"), SEC(\"cgroup/connect4\"), SEC(\"sockops\"), SEC(\"lsm_cgroup/hook\"), ...)",
             "use CgroupProgram.Attach(cgroupPath)") { }
@@ -70,6 +76,7 @@ public sealed class CgroupLink : FdLink
 
     /// <summary>The cgroup's path (or "fd N" when attached through a descriptor).</summary>
     public string Cgroup { get; }
+    /// <summary>The cgroup hook the program is attached to (BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET4_CONNECT, ...).</summary>
     public BpfAttachType AttachType { get; }
 
     /// <summary>The section spelling of an attach type ("cgroup_skb/ingress"), else the enum name.</summary>
@@ -98,10 +105,14 @@ public sealed class CgroupAttachment : BpfLink
         Flags = flags;
     }
 
+    /// <summary>The cgroup's path as given at attach.</summary>
     public string Cgroup { get; }
+    /// <summary>The cgroup hook the program is attached to (BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET4_CONNECT, ...).</summary>
     public BpfAttachType AttachType { get; }
+    /// <summary>The BPF_PROG_ATTACH flags the program was attached with; they decide how it combines with programs of parent and child cgroups.</summary>
     public CgroupAttachFlags Flags { get; }
 
+    /// <inheritdoc/>
     public override string Target => $"{CgroupLink.AttachTypeName(AttachType)} on cgroup {Cgroup} (BPF_PROG_ATTACH, {Flags})";
 
     /// <summary>Replaces the program in place (BPF_F_REPLACE, Linux 5.6; needs <see cref="CgroupAttachFlags.AllowMulti"/>).</summary>

@@ -20,6 +20,7 @@ public class FdLink : BpfLink
     /// <summary>The link's descriptor.</summary>
     public BpfHandle Handle { get; }
 
+    /// <inheritdoc/>
     public override string Target => _target;
 
     /// <summary>Kernel id of the link (as `bpftool link` lists it).</summary>

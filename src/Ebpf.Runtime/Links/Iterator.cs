@@ -10,6 +10,12 @@ namespace Ebpf;
 /// <summary>A SEC("iter/...") program: a BPF iterator whose output is read as a stream.</summary>
 public sealed class IteratorProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be an iterator (SEC("iter/task"), SEC("iter/bpf_map_elem"), ...), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public IteratorProgram(BpfProgram program)
         : base(program, ProgramKind.Iterator, "an iterator (SEC(\"iter/task\"), ...)",
             "set AttachTarget (\"task\", \"bpf_map_elem\", ...) before Load() and use IteratorProgram.Attach()") { }
@@ -60,9 +66,13 @@ public sealed class IteratorOptions
     /// <summary>For cgroup iterators: the walk order.</summary>
     public CgroupIteratorOrder CgroupOrder { get; set; } = CgroupIteratorOrder.Self;
 
+    /// <summary>Options that make a map element iterator (iter/bpf_map_elem, iter/sockmap, ...) walk <paramref name="map"/>, which must be created (loaded) before the attach.</summary>
     public static IteratorOptions ForMap(BpfMap map) => new IteratorOptions { Map = map };
+    /// <summary>Options that limit a task, task_file or task_vma iterator to the threads of process <paramref name="pid"/> (Linux 6.1; the attach throws <see cref="BpfNotSupportedException"/> before).</summary>
     public static IteratorOptions ForProcess(int pid) => new IteratorOptions { Pid = pid };
+    /// <summary>Options that limit a task, task_file or task_vma iterator to thread <paramref name="tid"/> (Linux 6.1; the attach throws <see cref="BpfNotSupportedException"/> before).</summary>
     public static IteratorOptions ForThread(int tid) => new IteratorOptions { Tid = tid };
+    /// <summary>Options that make a cgroup iterator (iter/cgroup) start at the cgroup v2 directory <paramref name="path"/> and walk in <paramref name="order"/> (Linux 6.1).</summary>
     public static IteratorOptions ForCgroup(string path, CgroupIteratorOrder order = CgroupIteratorOrder.Self) => new IteratorOptions { CgroupPath = path, CgroupOrder = order };
 }
 

@@ -8,6 +8,12 @@ namespace Ebpf;
 /// <summary>A SEC("kprobe/...") / "kretprobe/" / "ksyscall/" / "kretsyscall/" program.</summary>
 public sealed class KprobeProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a kprobe or kretprobe program (SEC("kprobe/function"), SEC("kretprobe/function"), SEC("ksyscall/name")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public KprobeProgram(BpfProgram program)
         : base(program, ProgramKind.Kprobe, "a kprobe program (SEC(\"kprobe/function\"))", "use KprobeProgram.Attach(function)") { }
 
@@ -61,8 +67,11 @@ public sealed class KprobeLink : PerfEventLink
         LegacyEventName = legacyEvent;
     }
 
+    /// <summary>The kernel function probed, as given at attach (or as the section named it).</summary>
     public string Function { get; }
+    /// <summary>The probe's offset in bytes from the function's start; 0 for the entry (always 0 for a kretprobe).</summary>
     public ulong Offset { get; }
+    /// <summary>Whether this is a kretprobe, run when the function returns, rather than a kprobe at entry or offset.</summary>
     public bool IsReturnProbe { get; }
     /// <summary>Whether the probe was created through tracefs kprobe_events.</summary>
     public bool IsLegacy => LegacyEventName != null;

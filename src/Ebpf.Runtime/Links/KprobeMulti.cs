@@ -11,6 +11,12 @@ namespace Ebpf;
 /// <summary>A SEC("kprobe.multi/...") / "kretprobe.multi/" / "kprobe.session/" program (Linux 5.18 with CONFIG_FPROBE).</summary>
 public sealed class KprobeMultiProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a kprobe.multi program (SEC("kprobe.multi/pattern"), SEC("kretprobe.multi/pattern")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public KprobeMultiProgram(BpfProgram program)
         : base(program, ProgramKind.KprobeMulti, "a kprobe.multi program (SEC(\"kprobe.multi/pattern\"))", "use KprobeMultiProgram.Attach(pattern or symbols)") { }
 
@@ -44,6 +50,7 @@ public sealed class KprobeMultiLink : FdLink
 
     /// <summary>The functions attached to (empty when attached by address).</summary>
     public IReadOnlyList<string> Functions { get; }
+    /// <summary>Whether the program runs when the functions return (kretprobe.multi) rather than at their entry (kprobe.multi, kprobe.session).</summary>
     public bool IsReturnProbe { get; }
 }
 

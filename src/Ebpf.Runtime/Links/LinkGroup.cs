@@ -26,6 +26,7 @@ public class LinkGroup : BpfLink
     /// <summary>The member links.</summary>
     public IReadOnlyList<BpfLink> Links => _links;
 
+    /// <inheritdoc/>
     public override string Target => _target;
 
     /// <summary>Whether every member link is still attached.</summary>

@@ -9,6 +9,12 @@ namespace Ebpf;
 /// <summary>A SEC("sk_lookup") program, attached to a network namespace (Linux 5.9).</summary>
 public sealed class SkLookupProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be an sk_lookup program (SEC("sk_lookup")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public SkLookupProgram(BpfProgram program)
         : base(program, ProgramKind.SkLookup, "an sk_lookup program (SEC(\"sk_lookup\"))", "use SkLookupProgram.Attach() (current network namespace) or Attach(netnsPath)") { }
 
@@ -25,6 +31,12 @@ public sealed class SkLookupProgram : TypedProgram
 /// </summary>
 public sealed class FlowDissectorProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a flow dissector (SEC("flow_dissector")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public FlowDissectorProgram(BpfProgram program)
         : base(program, ProgramKind.FlowDissector, "a flow dissector (SEC(\"flow_dissector\"))", "use FlowDissectorProgram.Attach(netnsPath)") { }
 
@@ -47,6 +59,7 @@ public sealed class NetNsLink : FdLink
 
     /// <summary>The namespace file the link was made on ("/proc/self/ns/net", "/run/netns/x").</summary>
     public string Namespace { get; }
+    /// <summary>The hook: <see cref="BpfAttachType.SkLookup"/> or <see cref="BpfAttachType.FlowDissector"/>.</summary>
     public BpfAttachType AttachType { get; }
 }
 

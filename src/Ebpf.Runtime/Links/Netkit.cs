@@ -8,6 +8,12 @@ namespace Ebpf;
 /// <summary>A SEC("netkit/primary") / SEC("netkit/peer") program, run by a netkit device (Linux 6.7).</summary>
 public sealed class NetkitProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a netkit program (SEC("netkit/primary"), SEC("netkit/peer")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public NetkitProgram(BpfProgram program)
         : base(program, ProgramKind.Netkit, "a netkit program (SEC(\"netkit/primary\"), SEC(\"netkit/peer\"))", "use NetkitProgram.Attach(interface)") { }
 
@@ -35,6 +41,7 @@ public sealed class NetkitLink : InterfaceLink
     internal NetkitLink(BpfProgram program, BpfHandle handle, string device, int ifindex, NetkitSide side)
         : base(program, handle, device, ifindex, "netkit " + side.ToString().ToLowerInvariant()) => Side = side;
 
+    /// <summary>The device of the netkit pair whose traffic the program sees: the primary (host) side or the peer.</summary>
     public NetkitSide Side { get; }
 }
 

@@ -9,6 +9,12 @@ namespace Ebpf;
 /// <summary>A SEC("perf_event") program, run on the samples of a perf event.</summary>
 public sealed class PerfEventProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a perf_event program (SEC("perf_event")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public PerfEventProgram(BpfProgram program)
         : base(program, ProgramKind.PerfEvent, "a perf_event program (SEC(\"perf_event\"))", "use PerfEventProgram.Attach(event, ...)") { }
 
@@ -64,6 +70,7 @@ public class PerfEventLink : BpfLink
     /// <summary>Whether the program is held by a kernel bpf_link (5.15+), which can be pinned.</summary>
     public bool IsKernelLink => LinkHandle != null;
 
+    /// <inheritdoc/>
     public override string Target => _target;
 
     private protected override void PinCore(string path)

@@ -8,6 +8,12 @@ namespace Ebpf;
 /// <summary>A SEC("raw_tp/...") / SEC("raw_tracepoint/...") program (also the writable ".w" kind).</summary>
 public sealed class RawTracepointProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a raw tracepoint program (SEC("raw_tp/name"), SEC("raw_tracepoint/name")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public RawTracepointProgram(BpfProgram program)
         : base(program, ProgramKind.RawTracepoint, "a raw tracepoint program (SEC(\"raw_tp/name\"))", "use RawTracepointProgram.Attach(name)") { }
 

@@ -11,6 +11,12 @@ namespace Ebpf;
 /// <summary>A SEC("socket") program: a socket filter attached to one socket.</summary>
 public sealed class SocketFilterProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a socket filter (SEC("socket")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public SocketFilterProgram(BpfProgram program)
         : base(program, ProgramKind.SocketFilter, "a socket filter (SEC(\"socket\"))", "use SocketFilterProgram.Attach(socket)") { }
 
@@ -48,6 +54,7 @@ public sealed class SocketFilterAttachment : BpfLink
     /// <summary>The socket's descriptor.</summary>
     public int SocketDescriptor => _fd;
 
+    /// <inheritdoc/>
     public override string Target => $"socket fd {_fd}";
 
     private protected override unsafe void Release()

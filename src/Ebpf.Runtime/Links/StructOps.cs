@@ -15,6 +15,12 @@ namespace Ebpf;
 /// </summary>
 public sealed class StructOpsProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a struct_ops program (SEC("struct_ops/..."), SEC("struct_ops.s/...")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public StructOpsProgram(BpfProgram program)
         : base(program, ProgramKind.StructOps, "a struct_ops program (SEC(\"struct_ops/...\"))",
             "a struct_ops program runs when a struct_ops map that points to it is registered: attach that map (StructOpsProgram.Maps lists them; BpfStructOps.Attach(), or the skeleton's StructOps.<Map>.Attach())") { }
@@ -65,6 +71,7 @@ public sealed class StructOpsLink : BpfLink
     /// <summary>Whether this is a kernel bpf_link (a <c>.struct_ops.link</c> map).</summary>
     public bool IsKernelLink => Handle != null;
 
+    /// <inheritdoc/>
     public override string Target => $"struct_ops {_ops.TypeName} '{_ops.Name}'{(Handle == null ? " (registered by map update)" : string.Empty)}";
 
     /// <summary>Kernel id of the bpf_link (0 for a <c>.struct_ops</c> registration, which has none).</summary>

@@ -8,6 +8,12 @@ namespace Ebpf;
 /// <summary>A tc classifier: SEC("tcx/ingress"), "tcx/egress", "tc/ingress", "tc/egress" or the legacy SEC("tc") / "classifier".</summary>
 public sealed class TcProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a tc classifier (SEC("tcx/ingress"), SEC("tc/egress"), SEC("tc"), ...; not a SEC("action") tc action), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public TcProgram(BpfProgram program)
         : base(program, ProgramKind.Tc, "a tc classifier (SEC(\"tcx/ingress\"), SEC(\"tc\")); SEC(\"action\") programs are tc actions, which neither tcx nor cls_bpf take",
             "use TcProgram.Attach(interface)") { }
@@ -44,7 +50,9 @@ public sealed class TcProgram : TypedProgram
 /// <summary>Which side of an interface a tc program runs on.</summary>
 public enum TcAttachPoint
 {
+    /// <summary>Packets the interface receives, before the stack sees them.</summary>
     Ingress,
+    /// <summary>Packets the interface is about to transmit.</summary>
     Egress,
 }
 
@@ -54,6 +62,7 @@ public sealed class TcxLink : InterfaceLink
     internal TcxLink(BpfProgram program, BpfHandle handle, string device, int ifindex, TcAttachPoint point)
         : base(program, handle, device, ifindex, "tcx " + point.ToString().ToLowerInvariant()) => AttachPoint = point;
 
+    /// <summary>The side of the interface the program runs on.</summary>
     public TcAttachPoint AttachPoint { get; }
 }
 
@@ -80,8 +89,11 @@ public sealed class TcClsactLink : BpfLink
         CreatedQdisc = createdQdisc;
     }
 
+    /// <summary>The interface's name as given at attach ("eth0").</summary>
     public string Interface { get; }
+    /// <summary>The interface's index (ifindex) at attach; the filter goes with the interface if it is deleted.</summary>
     public int InterfaceIndex { get; }
+    /// <summary>The side of the interface the filter runs on.</summary>
     public TcAttachPoint AttachPoint { get; }
     /// <summary>The filter's handle.</summary>
     public uint Handle { get; }
@@ -92,6 +104,7 @@ public sealed class TcClsactLink : BpfLink
     /// <summary>Also delete the clsact qdisc on dispose when this attachment created it (default false: others may use it).</summary>
     public bool RemoveQdiscOnDispose { get; set; }
 
+    /// <inheritdoc/>
     public override string Target => $"tc {AttachPoint.ToString().ToLowerInvariant()} on {Interface} (ifindex {InterfaceIndex}, clsact filter handle 0x{Handle:x} priority {Priority})";
 
     private protected override void Release()

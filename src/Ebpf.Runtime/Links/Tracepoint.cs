@@ -8,6 +8,12 @@ namespace Ebpf;
 /// <summary>A SEC("tp/...") / SEC("tracepoint/...") program.</summary>
 public sealed class TracepointProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a tracepoint program (SEC("tp/category/name"), SEC("tracepoint/category/name")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public TracepointProgram(BpfProgram program)
         : base(program, ProgramKind.Tracepoint, "a tracepoint program (SEC(\"tp/category/name\"))", "use TracepointProgram.Attach(category, name)") { }
 
@@ -34,7 +40,9 @@ public sealed class TracepointLink : PerfEventLink
         Name = name;
     }
 
+    /// <summary>The tracepoint's category, its tracefs events directory ("syscalls", "sched").</summary>
     public string Category { get; }
+    /// <summary>The tracepoint's name within its category ("sys_enter_openat", "sched_process_exec").</summary>
     public string Name { get; }
 }
 

@@ -10,6 +10,12 @@ namespace Ebpf;
 /// <summary>A BTF-attached tracing program: SEC("tp_btf/..."), "fentry/", "fexit/", "fmod_ret/", "fsession/", "freplace/".</summary>
 public sealed class TracingProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a tracing program (SEC("tp_btf/..."), SEC("fentry/..."), SEC("fexit/..."), SEC("fmod_ret/..."), SEC("freplace/...")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public TracingProgram(BpfProgram program)
         : base(program, ProgramKind.Tracing, "a tracing program (tp_btf, fentry, fexit, fmod_ret, fsession, freplace); iterators are IteratorProgram",
             "set AttachTarget before Load() and use TracingProgram.Attach()") { }
@@ -27,6 +33,12 @@ public sealed class TracingProgram : TypedProgram
 /// <summary>A SEC("lsm/...") program (BPF LSM, Linux 5.7 with CONFIG_BPF_LSM and "bpf" in lsm=).</summary>
 public sealed class LsmProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be an LSM program (SEC("lsm/hook"), SEC("lsm.s/hook")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public LsmProgram(BpfProgram program)
         : base(program, ProgramKind.Lsm, "an LSM program (SEC(\"lsm/hook\")); lsm_cgroup programs are CgroupProgram",
             "set AttachTarget before Load() and use LsmProgram.Attach()") { }

@@ -6,9 +6,15 @@ namespace Ebpf;
 
 // uprobes and uretprobes (SEC("uprobe/binary:function")): the uprobe PMU or tracefs uprobe_events.
 
-/// <summary>A SEC("uprobe/...") / "uretprobe/" program (and the uprobe.multi kinds through <see cref="AttachMulti"/>).</summary>
+/// <summary>A SEC("uprobe/...") / "uretprobe/" program (and the uprobe.multi kinds through <see cref="AttachMulti(string, string, int, bool?)"/>).</summary>
 public sealed class UprobeProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a uprobe or uretprobe program (SEC("uprobe/binary:function"), SEC("uprobe.multi/..."), ...), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public UprobeProgram(BpfProgram program)
         : base(program, ProgramKind.Uprobe, "a uprobe program (SEC(\"uprobe/binary:function\"))",
             "use UprobeProgram.Attach(binary, function), or AttachMulti(binary, pattern) for uprobe.multi") { }
@@ -76,8 +82,11 @@ public sealed class UprobeLink : PerfEventLink
     public ulong FileOffset { get; }
     /// <summary>The process the probe is limited to, or -1 for every process.</summary>
     public int Pid { get; }
+    /// <summary>Whether this is a uretprobe, run when the function returns, rather than a uprobe at entry or offset.</summary>
     public bool IsReturnProbe { get; }
+    /// <summary>Whether the probe was created through tracefs uprobe_events (no uprobe PMU, or asked for); disposing removes that entry.</summary>
     public bool IsLegacy => LegacyEventName != null;
+    /// <summary>The tracefs event ("uprobes/ebpf_123_...") of a legacy probe; null for PMU probes.</summary>
     public string? LegacyEventName { get; }
 }
 

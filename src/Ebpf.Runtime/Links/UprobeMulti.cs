@@ -17,8 +17,11 @@ public sealed class UprobeMultiLink : FdLink
         IsReturnProbe = isReturn;
     }
 
+    /// <summary>The resolved path of the probed binary or library.</summary>
     public string BinaryPath { get; }
+    /// <summary>The probed file offsets in the binary, one per function or site, in the order attached.</summary>
     public IReadOnlyList<ulong> Offsets { get; }
+    /// <summary>Whether the program runs when the functions return (uretprobe.multi) rather than at their entry.</summary>
     public bool IsReturnProbe { get; }
 }
 

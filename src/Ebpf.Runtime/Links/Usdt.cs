@@ -325,8 +325,11 @@ public sealed class UsdtLink : LinkGroup
         Name = name;
     }
 
+    /// <summary>The resolved path of the binary or library whose .note.stapsdt notes define the probe.</summary>
     public string BinaryPath { get; }
+    /// <summary>The probe's provider, the first name of DTRACE_PROBE/STAP_PROBE ("libc", "python").</summary>
     public string Provider { get; }
+    /// <summary>The probe's name within its provider ("setjmp", "function__entry").</summary>
     public string Name { get; }
     /// <summary>Number of call sites of the probe (one uprobe each).</summary>
     public int SiteCount => Links.Count;
@@ -441,6 +444,12 @@ public partial class BpfProgram
 /// <summary>A SEC("usdt/...") program written with libbpf's usdt.bpf.h (bpf_usdt_arg, bpf_usdt_cookie).</summary>
 public sealed class UsdtProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a USDT program (SEC("usdt/binary:provider:name"), SEC("usdt")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public UsdtProgram(BpfProgram program)
         : base(program, ProgramKind.Usdt, "a USDT program (SEC(\"usdt/binary:provider:name\"))", "use UsdtProgram.Attach(binary, provider, name)") { }
 

@@ -8,6 +8,12 @@ namespace Ebpf;
 /// <summary>A SEC("xdp") / SEC("xdp.frags") program.</summary>
 public sealed class XdpProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be an XDP program (SEC("xdp"), SEC("xdp.frags"); not a devmap or cpumap program), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public XdpProgram(BpfProgram program)
         : base(program, ProgramKind.Xdp, "an XDP program (SEC(\"xdp\"), SEC(\"xdp.frags\")); devmap and cpumap programs are stored in their map", "use XdpProgram.Attach(interface)") { }
 
@@ -39,6 +45,7 @@ public sealed class XdpLink : InterfaceLink
     internal XdpLink(BpfProgram program, BpfHandle handle, string device, int ifindex, XdpAttachMode mode)
         : base(program, handle, device, ifindex, mode != XdpAttachMode.Default ? "xdp (" + mode.ToString().ToLowerInvariant() + ")" : "xdp") => Mode = mode;
 
+    /// <summary>The mode asked for at attach (generic, driver, offload, or <see cref="XdpAttachMode.Default"/>: the kernel chooses, driver mode when it can).</summary>
     public XdpAttachMode Mode { get; }
 }
 

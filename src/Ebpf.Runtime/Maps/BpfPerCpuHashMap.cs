@@ -23,7 +23,9 @@ public sealed class BpfPerCpuHashMap<TKey, TValue> : BpfPerCpuMap<TKey, TValue>
     public bool IsLru => Type == BpfMapType.LruPercpuHash;
 
     /// <summary>Adds the element only if <paramref name="key"/> is absent (BPF_NOEXIST); false when it exists.</summary>
+    /// <param name="key">The element's key.</param>
     /// <param name="perCpuValues">Exactly <see cref="BpfPerCpuMap{TKey, TValue}.CpuCount"/> values.</param>
+    /// <exception cref="BpfSyscallException">The kernel refused for another reason than an existing key (map full: E2BIG).</exception>
     public bool TryAdd(in TKey key, ReadOnlySpan<TValue> perCpuValues)
     {
         int r = UpdateCore(in key, perCpuValues, default, broadcast: false, BpfMapUpdateFlags.NoExist);

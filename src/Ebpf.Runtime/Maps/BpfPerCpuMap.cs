@@ -39,6 +39,7 @@ public abstract class BpfPerCpuMap<TKey, TValue> : BpfMapWrapper, IEnumerable<Ke
     private static unsafe bool Packed => sizeof(TValue) == Stride;
 
     /// <summary>Looks up <paramref name="key"/> and writes each CPU's value to <c>perCpuValues[cpu]</c>; false when absent.</summary>
+    /// <param name="key">The element's key.</param>
     /// <param name="perCpuValues">Exactly <see cref="CpuCount"/> values.</param>
     public unsafe bool TryLookup(in TKey key, Span<TValue> perCpuValues)
     {
@@ -102,7 +103,9 @@ public abstract class BpfPerCpuMap<TKey, TValue> : BpfMapWrapper, IEnumerable<Ke
     }
 
     /// <summary>Sets the element at <paramref name="key"/> to one value per CPU (<c>perCpuValues[cpu]</c> for CPU cpu).</summary>
+    /// <param name="key">The element's key (an index for per-CPU arrays).</param>
     /// <param name="perCpuValues">Exactly <see cref="CpuCount"/> values.</param>
+    /// <param name="flags">Create only (<see cref="BpfMapUpdateFlags.NoExist"/>), update only (<see cref="BpfMapUpdateFlags.Exist"/>) or either.</param>
     /// <exception cref="BpfSyscallException">The kernel refused (map full: E2BIG; flags not met: EEXIST/ENOENT).</exception>
     public unsafe void Update(in TKey key, ReadOnlySpan<TValue> perCpuValues, BpfMapUpdateFlags flags = BpfMapUpdateFlags.Any)
     {
@@ -184,7 +187,9 @@ public abstract class BpfPerCpuMap<TKey, TValue> : BpfMapWrapper, IEnumerable<Ke
     /// i's value on CPU c lands in <c>values[i * CpuCount + c]</c>. Returns how many elements, 0 once the walk is over
     /// (see <see cref="BpfKeyValueMap{TKey, TValue}.LookupBatch"/>).
     /// </summary>
+    /// <param name="keys">Receives the keys of the elements read.</param>
     /// <param name="values">At least <c>keys.Length * CpuCount</c> values.</param>
+    /// <param name="cursor">Where the walk stands; start with a default cursor, pass the same one to each call.</param>
     public unsafe int LookupBatch(Span<TKey> keys, Span<TValue> values, ref BpfBatchCursor cursor) =>
         LookupBatchPerCpu(BpfCommand.MapLookupBatch, keys, values, ref cursor);
 

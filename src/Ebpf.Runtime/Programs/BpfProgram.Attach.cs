@@ -41,7 +41,7 @@ public partial class BpfProgram
 
     /// <summary>
     /// The kernel's run statistics of the program (run count, run time): they grow only while statistics are on
-    /// (<see cref="BpfRunStatistics.Enable"/> or the sysctl kernel.bpf_stats_enabled).
+    /// (<see cref="BpfRunStatistics.Enable()"/> or the sysctl kernel.bpf_stats_enabled).
     /// </summary>
     public BpfProgramRunStatistics GetRunStatistics()
     {

@@ -63,6 +63,7 @@ public abstract class TypedProgram
     /// <exception cref="InvalidOperationException">The section does not say where to attach (xdp, tc, cgroup, ...): use an overload that says.</exception>
     public virtual BpfLink Attach() => AttachBySection();
 
+    /// <summary>The wrapper's type and the program's name, section and type.</summary>
     public override string ToString() => $"{GetType().Name} {Program}";
 
     /// <summary>
@@ -120,6 +121,12 @@ public abstract class TypedProgram
 /// <summary>A SEC("syscall") program: not attached anywhere, run from user space with a context struct.</summary>
 public sealed class SyscallProgram : TypedProgram
 {
+    /// <summary>
+    /// Wraps <paramref name="program"/>, which must be a syscall program (SEC("syscall")), usually one of a
+    /// <see cref="BpfObject"/>'s <see cref="BpfObject.Programs"/>; a program opened from a pin or an id is judged by its type.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="program"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="program"/> is of another kind (its section, program type or expected attach type); the message says which and what this kind takes.</exception>
     public SyscallProgram(BpfProgram program)
         : base(program, ProgramKind.Syscall, "a syscall program (SEC(\"syscall\"))", "syscall programs are not attached: run them with SyscallProgram.Run(...)") { }
 
