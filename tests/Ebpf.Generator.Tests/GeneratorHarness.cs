@@ -128,9 +128,15 @@ public sealed class GeneratorHarness
         return (texts.ToImmutableArray(), new TestOptionsProvider(options));
     }
 
+    /// <summary>
+    /// How user sources and generated code are parsed: C# 12 with documentation comments parsed but not checked, unless
+    /// a test sets <see cref="DocumentationMode.Diagnose"/> (what the SDK's GenerateDocumentationFile turns on).
+    /// </summary>
+    public CSharpParseOptions Parse { get; set; } = ParseOptions;
+
     public CSharpCompilation CreateCompilation(IEnumerable<MetadataReference>? references = null) =>
         CSharpCompilation.Create("TestAssembly",
-            Sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"/project/User{i}.cs")),
+            Sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, Parse, path: $"/project/User{i}.cs")),
             references ?? References.Net100WithRuntime,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 allowUnsafe: false));
@@ -145,7 +151,7 @@ public sealed class GeneratorHarness
         return CSharpGeneratorDriver.Create(
             new[] { new SkeletonGenerator().AsSourceGenerator() },
             texts,
-            ParseOptions,
+            Parse,
             options,
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
     }
