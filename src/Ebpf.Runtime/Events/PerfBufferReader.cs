@@ -220,9 +220,10 @@ public sealed unsafe class PerfBufferReader : IDisposable
     /// stack: static, with only the ring, the sink, head, tail and the count live across the sink call (they fit in
     /// the callee-saved registers). Records that wrap around the ring's end and non-sample records go to methods of
     /// their own. Returns the samples handed over, or -1 at a corrupt record (the tail then stays at it). Per-drain
-    /// counters (samples: the return value; bytes: the tail's progress) belong to the caller.
+    /// counters (samples: the return value; bytes: the tail's progress) belong to the caller. Not
+    /// AggressiveOptimization, so that tiered PGO can inline the callback behind a guard (see RingBuffer.Drain).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static long DrainRing<TSink>(CpuRing ring, ref TSink sink) where TSink : struct, ISampleHandler
     {
         ulong head = Volatile.Read(ref *(ulong*)(ring.Base + DataHeadOffset));
