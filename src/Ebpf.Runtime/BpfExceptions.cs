@@ -43,25 +43,36 @@ public sealed class BpfNotSupportedException : BpfException
     /// <param name="minimumKernel">The first Linux version that has it ("5.8").</param>
     /// <param name="detail">What needed it, appended to the message; null for none.</param>
     public BpfNotSupportedException(string feature, string minimumKernel, string? detail = null)
-        : base($"this kernel does not support {feature} (needs Linux {minimumKernel} or later){(detail is null ? "" : ": " + detail)}")
+        : this(feature, minimumKernel, detail, 0, null)
+    {
+    }
+
+    /// <summary>The kernel's refusal (<paramref name="errno"/> from <paramref name="command"/>) that showed the feature missing.</summary>
+    internal BpfNotSupportedException(string feature, string minimumKernel, string? detail, int errno, BpfCommand? command)
+        : base($"this kernel does not support {feature} (needs Linux {minimumKernel} or later){(detail is null ? "" : ": " + detail)}",
+               null, errno, command, command?.ToKernelName())
     {
         Feature = feature;
         MinimumKernel = minimumKernel;
     }
 
-    private BpfNotSupportedException(string feature, string message, bool configuration)
-        : base(message)
+    private BpfNotSupportedException(string feature, string message, int errno, BpfCommand? command)
+        : base(message, null, errno, command, command?.ToKernelName())
     {
         Feature = feature;
         MinimumKernel = string.Empty;
-        IsConfiguration = configuration;
+        IsConfiguration = true;
     }
 
     /// <summary>
     /// The kernel is recent enough but was built or booted without the feature (CONFIG_KPROBES is not set, "bpf" is
     /// not in lsm=): <paramref name="message"/> says which.
     /// </summary>
-    public static BpfNotSupportedException Configuration(string feature, string message) => new BpfNotSupportedException(feature, message, true);
+    public static BpfNotSupportedException Configuration(string feature, string message) => new BpfNotSupportedException(feature, message, 0, null);
+
+    /// <summary><see cref="Configuration(string, string)"/>, with the kernel's refusal that showed the feature missing.</summary>
+    internal static BpfNotSupportedException Configuration(string feature, string message, int errno, BpfCommand? command) =>
+        new BpfNotSupportedException(feature, message, errno, command);
 
     /// <summary>What the kernel lacks, in words ("BPF ring buffers (BPF_MAP_TYPE_RINGBUF)", "kprobe multi links").</summary>
     public string Feature { get; }

@@ -47,9 +47,30 @@ internal static partial class KernelSupport
         }
     }
 
-    /// <summary>Opens and loads bpf/NAME.bpf.o, skipping the test when the kernel lacks a feature it needs.</summary>
-    public static BpfObject LoadOrSkip(string name, BpfObjectOptions? options = null) =>
-        OrSkip(() => BpfObject.Load(Ebpf.Tests.TestEnvironment.Bpf(name), options));
+    /// <summary>
+    /// Opens and loads bpf/NAME.bpf.o, skipping the test when the kernel lacks a feature it needs: the loader's
+    /// <see cref="BpfNotSupportedException"/> names it (a program type, an instruction-set extension, a helper, BPF
+    /// trampolines a kernel refuses even to root) with the first Linux release that has it. Any other error fails.
+    /// </summary>
+    public static BpfObject LoadOrSkip(string name, Action<BpfObject>? configure = null) => OrSkip(() => OpenAndLoad(name, configure));
+
+    /// <summary>Opens bpf/NAME.bpf.o, lets <paramref name="configure"/> set it up (globals, sizes) and loads it.</summary>
+    public static BpfObject OpenAndLoad(string name, Action<BpfObject>? configure = null)
+    {
+        Ebpf.Tests.TestEnvironment.RequireRoot();
+        var obj = BpfObject.Open(Ebpf.Tests.TestEnvironment.Bpf(name));
+        try
+        {
+            configure?.Invoke(obj);
+            obj.Load();
+            return obj;
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
 
     public static KernelFeatures Features => KernelFeatures.Current;
 

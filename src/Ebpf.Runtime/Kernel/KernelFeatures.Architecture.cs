@@ -18,6 +18,9 @@ public sealed partial class KernelFeatures
         _ => "5.5",
     };
 
+    /// <summary>How errors name the feature whose first release <see cref="TrampolineMinimumKernel"/> is.</summary>
+    internal const string TrampolineFeature = "fentry/fexit/fmod_ret/lsm programs on kernel functions (BPF trampolines)";
+
     /// <summary>
     /// The first Linux release in which this process's architecture can have kprobe.multi links (CONFIG_FPROBE):
     /// x86-64 5.18; arm64 6.14 (fprobe rebuilt on the function-graph tracer, which arm64 supports).

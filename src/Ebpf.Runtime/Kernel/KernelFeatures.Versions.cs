@@ -125,14 +125,15 @@ public sealed partial class KernelFeatures
     /// with it; when it is not, by configuration (<paramref name="configuration"/> says which option or boot
     /// parameter usually provides it).
     /// </summary>
-    internal static BpfNotSupportedException Missing(string feature, string minimumKernel, string detail, string? configuration = null)
+    internal static BpfNotSupportedException Missing(string feature, string minimumKernel, string detail, string? configuration = null,
+        int errno = 0, BpfCommand? command = null)
     {
         uint need = KernelInfo.ParseVersionCode(minimumKernel);
         if (need != 0 && KernelInfo.VersionCode >= need)
             return BpfNotSupportedException.Configuration(feature,
                 $"this kernel ({KernelInfo.Release}) does not support {feature}, although it is newer than Linux {minimumKernel}, which introduced it: " +
-                $"{configuration ?? "its build or boot configuration leaves it out"}: {detail}");
-        return new BpfNotSupportedException(feature, minimumKernel, detail);
+                $"{configuration ?? "its build or boot configuration leaves it out"}: {detail}", errno, command);
+        return new BpfNotSupportedException(feature, minimumKernel, detail, errno, command);
     }
 
     /// <summary>How a program type is named in errors: "Syscall programs (BPF_PROG_TYPE_SYSCALL)".</summary>

@@ -102,7 +102,7 @@ public partial class BpfProgram
     }
 
     /// <summary>fentry, fexit, fmod_ret, fsession and lsm programs on a kernel function: the kernel puts a BPF trampoline there.</summary>
-    private bool UsesKernelTrampoline =>
+    internal bool UsesKernelTrampoline =>
         Type == BpfProgramType.Lsm && ExpectedAttachType == BpfAttachType.LsmMac
         || Type == BpfProgramType.Tracing && ExpectedAttachType is BpfAttachType.TraceFentry or BpfAttachType.TraceFexit or BpfAttachType.ModifyReturn or BpfAttachType.TraceFsession;
 
@@ -112,7 +112,7 @@ public partial class BpfProgram
     /// </summary>
     private BpfNotSupportedException TrampolineNotSupported(string target)
     {
-        const string feature = "fentry/fexit/fmod_ret/lsm programs on kernel functions (BPF trampolines)";
+        const string feature = KernelFeatures.TrampolineFeature;
         string what = $"cannot attach {Section?.Definition.Prefix ?? Type.ToString()} program '{Name}' to '{target}'";
         string min = KernelFeatures.TrampolineMinimumKernel;
         if (!KernelFeatures.KernelIsAtLeast(min))

@@ -246,12 +246,33 @@ internal sealed unsafe partial class ObjectLoader
             && int.TryParse(uh.Groups[1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int helperId)
             && KernelFeatures.MinimumKernel(helperId) is { } helperSince)
             return KernelFeatures.Missing($"helper {BpfHelpers.GetName(helperId)} (#{helperId})", helperSince, $"prog '{p.Name}' (SEC(\"{p.SectionName}\")) calls it");
-        if (errno == Errno.EPERM && Environment.IsPrivilegedProcess && p.Type is BpfProgramType.Tracing or BpfProgramType.Lsm or BpfProgramType.Ext or BpfProgramType.StructOps)
-            return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type}, SEC(\"{p.SectionName}\"))",
-                $"this process is privileged, so the kernel itself refuses {p.Type} programs: it was built without BPF trampolines (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS){(p.Type == BpfProgramType.Lsm ? ", or without CONFIG_BPF_LSM / \"bpf\" in the lsm= boot parameter" : string.Empty)}, or kernel lockdown forbids them; use a kprobe or tracepoint instead on this kernel");
+        if (errno == Errno.EPERM && Environment.IsPrivilegedProcess && TrampolineRefused(p) is { } refused)
+            return refused;
         if (log.Length == 0)
             return BpfSys.Error(BpfCommand.ProgLoad, errno, $"of program '{p.Name}' ({p.Type})", _features.PermissionAdvice(BpfCommand.ProgLoad, errno));
         return VerifierRefusal(p, errno, log);
+    }
+
+    /// <summary>
+    /// EPERM for a privileged process loading a program that runs on a BPF trampoline (fentry, fexit, fmod_ret, lsm,
+    /// freplace, struct_ops): not a missing privilege but a kernel that will not make trampolines (built without
+    /// them, or locked down). Named as the missing feature, with the first release that has it; null for other programs.
+    /// </summary>
+    private static BpfNotSupportedException? TrampolineRefused(BpfProgram p)
+    {
+        (string? feature, string? since) = p.Type switch
+        {
+            BpfProgramType.Tracing when p.UsesKernelTrampoline => (KernelFeatures.TrampolineFeature, KernelFeatures.TrampolineMinimumKernel),
+            BpfProgramType.Lsm or BpfProgramType.Ext or BpfProgramType.StructOps => (KernelFeatures.ProgramTypeFeature(p.Type), KernelFeatures.MinimumKernel(p.Type)),
+            _ => ((string?)null, (string?)null),
+        };
+        if (feature is null || since is null)
+            return null;
+        return KernelFeatures.Missing(feature, since, $"prog '{p.Name}' (SEC(\"{p.SectionName}\"))",
+            "this process is privileged, so the kernel itself refuses these programs (EPERM): it was built without BPF trampolines " +
+            $"(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS){(p.Type == BpfProgramType.Lsm ? ", or without CONFIG_BPF_LSM / \"bpf\" in the lsm= boot parameter" : string.Empty)}, " +
+            "or kernel lockdown forbids them; use a kprobe or tracepoint instead on this kernel",
+            Errno.EPERM, BpfCommand.ProgLoad);
     }
 
     private static BpfVerifierException VerifierRefusal(BpfProgram p, int errno, string log)

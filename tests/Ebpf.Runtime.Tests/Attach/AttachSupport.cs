@@ -56,41 +56,22 @@ internal static partial class AttachSupport
     /// <summary>Loads an object, setting target_tgid (when it has one) to this process first.</summary>
     public static BpfObject Load(string name, Action<BpfObject>? configure = null)
     {
-        TestEnvironment.RequireRoot();
-        var obj = BpfObject.Open(TestEnvironment.Bpf(name));
-        try
-        {
-            var ro = obj.DataSections.FirstOrDefault(s => s.SectionName == ".rodata");
-            if (ro?.FindVariable("target_tgid") != null)
-                ro.Write(Off(ro, "target_tgid"), Environment.ProcessId);
-            configure?.Invoke(obj);
-            obj.Load();
-            // Leave nothing on the host's bpffs: maps pinned by name (maps.bpf.o's pinned_map) live on through the
-            // object's descriptors without their pins.
-            foreach (var m in obj.Maps)
-                if (m.PinPath != null) m.Unpin();
-            return obj;
-        }
-        catch
-        {
-            obj.Dispose();
-            throw;
-        }
+        var obj = KernelSupport.OpenAndLoad(name, ForThisProcess(configure));
+        // Leave nothing on the host's bpffs: maps pinned by name (maps.bpf.o's pinned_map) live on through the
+        // object's descriptors without their pins.
+        foreach (var m in obj.Maps)
+            if (m.PinPath != null) m.Unpin();
+        return obj;
     }
 
-    /// <summary>Loads an object whose programs this kernel may refuse (fentry/lsm: EPERM): skips with the loader's words.</summary>
-    public static BpfObject LoadOrSkip(string name, Action<BpfObject>? configure = null)
+    /// <summary>Sets target_tgid (when the object has one) to this process, then runs <paramref name="configure"/>.</summary>
+    public static Action<BpfObject> ForThisProcess(Action<BpfObject>? configure = null) => obj =>
     {
-        try
-        {
-            return Load(name, configure);
-        }
-        catch (BpfSyscallException e) when (e.Command == BpfCommand.ProgLoad && (e.Errno == Errno.EPERM || e.Errno == Errno.ENOTSUPP || e.Errno == Errno.EOPNOTSUPP || e.Errno == Errno.EINVAL))
-        {
-            Assert.Skip($"this kernel ({Environment.OSVersion.Version}) refuses to load '{name}': {e.Message}");
-            throw;
-        }
-    }
+        var ro = obj.DataSections.FirstOrDefault(s => s.SectionName == ".rodata");
+        if (ro?.FindVariable("target_tgid") != null)
+            ro.Write(Off(ro, "target_tgid"), Environment.ProcessId);
+        configure?.Invoke(obj);
+    };
 
     /// <summary>The kernel links (bpftool link) whose program is one of <paramref name="programs"/>.</summary>
     public static List<string> LinksOf(params BpfProgram[] programs)

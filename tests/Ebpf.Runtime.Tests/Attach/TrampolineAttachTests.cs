@@ -4,12 +4,13 @@ using System.Linq;
 using Ebpf.Tests;
 using Xunit;
 using static Ebpf.Runtime.Tests.Attach.AttachSupport;
+using static Ebpf.Runtime.Tests.KernelSupport;
 
 namespace Ebpf.Runtime.Tests.Attach;
 
 /// <summary>
-/// fentry, fexit, fmod_ret and BPF LSM. This machine's kernel refuses them at load (EPERM): the tests skip with
-/// the loader's message; under Debian's 6.1/6.12 kernels (tests/kernels/run-on-kernels.sh) they attach and count,
+/// fentry, fexit, fmod_ret and BPF LSM. This machine's kernel refuses them at load (EPERM even for root): the
+/// loader names the missing feature (BPF trampolines, BPF LSM) and its first release, and the tests skip with that; under Debian's 6.1/6.12 kernels (tests/kernels/run-on-kernels.sh) they attach and count,
 /// except on arm64 6.1, which loads them but cannot attach a trampoline to a kernel function (that needs 6.4 there):
 /// they skip with the attach's reason.
 /// </summary>
@@ -32,10 +33,10 @@ public class TrampolineAttachTests
     public void FentryAndFexitCountUnlinksWithTypedArguments()
     {
         TestEnvironment.RequireKernelBtf();
-        using var obj = LoadOrSkip("attach_fentry");
+        using var obj = LoadOrSkip("attach_fentry", ForThisProcess());
         var entry = new TracingProgram(obj.GetProgram("unlink_entry"));
         var exit = new TracingProgram(obj.GetProgram("unlink_exit"));
-        using (var l1 = KernelSupport.OrSkip(() => entry.Attach()))
+        using (var l1 = OrSkip(() => entry.Attach()))
         using (var l2 = exit.Attach())
         {
             Assert.Equal("fentry do_unlinkat", l1.Target);
@@ -55,11 +56,11 @@ public class TrampolineAttachTests
     public void FmodRetOverridesTheReturnValue()
     {
         TestEnvironment.RequireKernelBtf();
-        using var obj = LoadOrSkip("attach_fentry", o => SetRodata(o, "getpgid_override", -1));
+        using var obj = LoadOrSkip("attach_fentry", ForThisProcess(o => SetRodata(o, "getpgid_override", -1)));
         var modret = new TracingProgram(obj.GetProgram("getpgid_modret"));
         int pid = Environment.ProcessId;
         Assert.True(GetPgid(pid) >= 0); // (0 when we are in init's process group, as in the test VMs)
-        using (var link = KernelSupport.OrSkip(() => modret.Attach()))
+        using (var link = OrSkip(() => modret.Attach()))
         {
             for (int i = 0; i < 3; i++)
                 Assert.Equal(-1, GetPgid(pid)); // -EPERM from the program
@@ -73,8 +74,8 @@ public class TrampolineAttachTests
     public void ObjectAttachAttachesFentryFexitAndFmodRet()
     {
         TestEnvironment.RequireKernelBtf();
-        using var obj = LoadOrSkip("attach_fentry");
-        KernelSupport.OrSkip(() => { obj.Attach(); return obj.Links.Count; });
+        using var obj = LoadOrSkip("attach_fentry", ForThisProcess());
+        OrSkip(() => { obj.Attach(); return obj.Links.Count; });
         Assert.Equal(3, obj.Links.Count);
         Assert.All(obj.Links, l => Assert.IsType<TracingLink>(l));
         UnlinkFiles(2);
@@ -87,11 +88,11 @@ public class TrampolineAttachTests
     public void LsmHookCountsAndCanDeny()
     {
         TestEnvironment.RequireKernelBtf();
-        using (var obj = LoadOrSkip("attach_lsm"))
+        using (var obj = LoadOrSkip("attach_lsm", ForThisProcess()))
         {
             var hook = new LsmProgram(obj.GetProgram("bpf_hook"));
             var map = obj.GetDataSection(".bss").Map;
-            using (var link = KernelSupport.OrSkip(() => hook.Attach()))
+            using (var link = OrSkip(() => hook.Attach()))
             {
                 Assert.Equal("lsm bpf", link.Target);
                 ulong before = Bss(obj, "bpf_calls");
@@ -104,7 +105,7 @@ public class TrampolineAttachTests
             AssertNoLinks(hook.Program);
         }
 
-        using var deny = LoadOrSkip("attach_lsm", o => SetRodata(o, "bpf_verdict", -1L));
+        using var deny = LoadOrSkip("attach_lsm", ForThisProcess(o => SetRodata(o, "bpf_verdict", -1L)));
         var denyHook = new LsmProgram(deny.GetProgram("bpf_hook"));
         var bss = deny.GetDataSection(".bss").Map;
         using (denyHook.Attach())
@@ -119,12 +120,12 @@ public class TrampolineAttachTests
     public void LsmFileOpenCountsOurOpens()
     {
         TestEnvironment.RequireKernelBtf();
-        using var obj = LoadOrSkip("attach_lsm");
+        using var obj = LoadOrSkip("attach_lsm", ForThisProcess());
         var hook = new LsmProgram(obj.GetProgram("file_open_hook"));
         // /dev/null, not a temporary file: on overlayfs (the test VMs' root) each open also opens the real file
         // underneath, and the hook runs for both
         const string path = "/dev/null";
-        using (KernelSupport.OrSkip(() => hook.Attach()))
+        using (OrSkip(() => hook.Attach()))
         {
             ulong before = Bss(obj, "file_opens");
             for (int i = 0; i < 10; i++)
