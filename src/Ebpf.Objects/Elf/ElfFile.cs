@@ -51,26 +51,24 @@ public sealed class ElfSection
 /// <summary>One entry of .symtab.</summary>
 public readonly struct ElfSymbol
 {
-    internal ElfSymbol(int index, string name, ulong value, ulong size, byte info, byte other, ushort sectionIndex)
+    private readonly RawSymbol _entry;
+
+    internal ElfSymbol(int index, string name, RawSymbol entry)
     {
         Index = index;
         Name = name;
-        Value = value;
-        Size = size;
-        Info = info;
-        Other = other;
-        SectionIndex = sectionIndex;
+        _entry = entry;
     }
 
     public int Index { get; }
     public string Name { get; }
-    public ulong Value { get; }
-    public ulong Size { get; }
-    public byte Info { get; }
-    public byte Other { get; }
-    public ushort SectionIndex { get; }
-    public ElfSymbolBinding Binding => (ElfSymbolBinding)(Info >> 4);
-    public ElfSymbolType Type => (ElfSymbolType)(Info & 0xf);
+    public ulong Value => _entry.Value;
+    public ulong Size => _entry.Size;
+    public byte Info => _entry.Info;
+    public byte Other => _entry.Other;
+    public ushort SectionIndex => _entry.SectionIndex;
+    public ElfSymbolBinding Binding => _entry.Binding;
+    public ElfSymbolType Type => _entry.Type;
     public ElfSymbolVisibility Visibility => (ElfSymbolVisibility)(Other & 3);
     public bool IsUndefined => SectionIndex == ElfSectionIndex.Undefined;
 
@@ -120,7 +118,10 @@ public sealed class ElfFile
 {
     private const int HeaderSize = 64;
     private const int SectionHeaderSize = 64;
-    private const int SymbolSize = 24;
+    /// <summary>The size of an ELF64 symbol (Elf64_Sym).</summary>
+    internal const int SymbolSize = 24;
+    /// <summary>The size of an ELF64 program header (Elf64_Phdr).</summary>
+    internal const int ProgramHeaderSize = 56;
 
     private readonly ReadOnlyMemory<byte> _data;
     private readonly ElfSection[] _sections;
@@ -278,7 +279,7 @@ public sealed class ElfFile
         }
         ElfSymbol[] symbols = Array.Empty<ElfSymbol>();
         if (symtab != null)
-            symbols = ReadSymbols(r, raw, sections, symtab, d.Length);
+            symbols = ReadSymbols(le, raw, sections, symtab);
 
         // Relocation sections.
         var relocs = new List<ElfRelocationSection>();
@@ -321,7 +322,7 @@ public sealed class ElfFile
         return new ElfFile(memory, le, eType, machine, d[7], eflags, sections, symbols, relocs.ToArray(), symtab);
     }
 
-    private static ElfSymbol[] ReadSymbols(Reader r, RawSection[] raw, ElfSection[] sections, ElfSection symtab, int length)
+    private static ElfSymbol[] ReadSymbols(bool littleEndian, RawSection[] raw, ElfSection[] sections, ElfSection symtab)
     {
         var hdr = raw[symtab.Index];
         if (symtab.EntrySize != 0 && symtab.EntrySize != SymbolSize)
@@ -331,27 +332,22 @@ public sealed class ElfFile
         if (symtab.Link == 0 || symtab.Link >= (uint)sections.Length || sections[symtab.Link].Type != ElfSectionType.StrTab)
             throw new ElfFormatException(hdr.HeaderOffset + 40, $"symbol table links to section {symtab.Link}, which is not a string table");
         var strtab = sections[symtab.Link].Data.Span;
+        var table = symtab.Data.Span;
         int count = (int)(symtab.Size / SymbolSize);
         var symbols = new ElfSymbol[count];
         int baseOff = (int)symtab.Offset;
         for (int i = 0; i < count; i++)
         {
             int o = baseOff + i * SymbolSize;
-            uint nameOff = r.U32(o);
-            byte info = r.U8(o + 4);
-            byte other = r.U8(o + 5);
-            ushort shndx = r.U16(o + 6);
-            ulong value = r.U64(o + 8);
-            ulong size = r.U64(o + 16);
-            string name = nameOff == 0
+            var sym = DecodeSymbol(table.Slice(i * SymbolSize, SymbolSize), littleEndian);
+            string name = sym.Name == 0
                 ? string.Empty
-                : Utf8.ReadCString(strtab, (int)Math.Min(nameOff, int.MaxValue))
-                  ?? throw new ElfFormatException(o, $"symbol {i} name offset {nameOff} is outside the string table or unterminated");
-            if (shndx != ElfSectionIndex.Undefined && shndx < ElfSectionIndex.LoReserve && shndx >= sections.Length)
-                throw new ElfFormatException(o + 6, $"symbol {i} ('{name}') refers to section {shndx}, which does not exist");
-            symbols[i] = new ElfSymbol(i, name, value, size, info, other, shndx);
+                : Utf8.ReadCString(strtab, (int)Math.Min(sym.Name, int.MaxValue))
+                  ?? throw new ElfFormatException(o, $"symbol {i} name offset {sym.Name} is outside the string table or unterminated");
+            if (sym.SectionIndex != ElfSectionIndex.Undefined && sym.SectionIndex < ElfSectionIndex.LoReserve && sym.SectionIndex >= sections.Length)
+                throw new ElfFormatException(o + 6, $"symbol {i} ('{name}') refers to section {sym.SectionIndex}, which does not exist");
+            symbols[i] = new ElfSymbol(i, name, sym);
         }
-        _ = length;
         return symbols;
     }
 
@@ -402,6 +398,69 @@ public sealed class ElfFile
             AddrAlign = r.U64(48),
             EntSize = r.U64(56),
         };
+    }
+
+    /// <summary>Decodes one ELF64 program header (Elf64_Phdr, <see cref="ProgramHeaderSize"/> bytes): a segment.</summary>
+    internal static ElfProgramHeader DecodeProgramHeader(ReadOnlySpan<byte> entry, bool littleEndian)
+    {
+        var r = new Reader(entry, littleEndian);
+        return new ElfProgramHeader((ElfSegmentType)r.U32(0), r.U32(4), r.U64(8), r.U64(16), r.U64(24), r.U64(32), r.U64(40), r.U64(48));
+    }
+
+    /// <summary>
+    /// Decodes one ELF64 symbol (Elf64_Sym, <see cref="SymbolSize"/> bytes) of .symtab or .dynsym, its name still an
+    /// offset in the table's string table: for this parser and for the runtime's reader of probed executables, which
+    /// scans the symbols of big libraries without making a string for each.
+    /// </summary>
+    internal static RawSymbol DecodeSymbol(ReadOnlySpan<byte> entry, bool littleEndian)
+    {
+        var r = new Reader(entry, littleEndian);
+        return new RawSymbol(r.U32(0), r.U8(4), r.U8(5), r.U16(6), r.U64(8), r.U64(16));
+    }
+
+    /// <summary>
+    /// Decodes a .gnu.version section (SHT_GNU_versym): one 16-bit version index per symbol of the .dynsym it
+    /// belongs to, <see cref="VersionHidden"/> set on a non-default ("name@VERSION") version.
+    /// </summary>
+    internal static ushort[] DecodeVersionSymbols(ReadOnlySpan<byte> section, bool littleEndian)
+    {
+        var r = new Reader(section, littleEndian);
+        var versions = new ushort[section.Length / 2];
+        for (int i = 0; i < versions.Length; i++)
+            versions[i] = r.U16(i * 2);
+        return versions;
+    }
+
+    /// <summary>The bit of a .gnu.version entry that marks a hidden (non-default) version (VERSYM_HIDDEN).</summary>
+    internal const ushort VersionHidden = 0x8000;
+
+    /// <summary>
+    /// Walks the notes of a SHT_NOTE section (Elf64_Nhdr: namesz, descsz, type, then the name and the descriptor,
+    /// each padded to <paramref name="alignment"/>: 4, or 8 in a section aligned to 8, as .note.gnu.property is).
+    /// </summary>
+    /// <exception cref="ElfFormatException">A note whose name or descriptor runs past the end of the section.</exception>
+    internal static List<ElfNote> DecodeNotes(ReadOnlySpan<byte> section, bool littleEndian, int alignment = 4)
+    {
+        var r = new Reader(section, littleEndian);
+        var notes = new List<ElfNote>();
+        int off = 0;
+        while (section.Length - off >= 12)
+        {
+            uint namesz = r.U32(off), descsz = r.U32(off + 4), type = r.U32(off + 8);
+            long nameAt = off + 12;
+            long descAt = nameAt + Align(namesz, alignment);
+            long next = descAt + Align(descsz, alignment);
+            if (descAt + descsz > section.Length || next > section.Length + (long)alignment - 1)
+                throw new ElfFormatException(off, $"note at offset {off} (name {namesz} bytes, descriptor {descsz} bytes) runs past the end of its section ({section.Length} bytes)");
+            var name = section.Slice((int)nameAt, (int)namesz);
+            if (name.Length > 0 && name[name.Length - 1] == 0)
+                name = name.Slice(0, name.Length - 1);
+            notes.Add(new ElfNote(Utf8.Decode(name), type, (int)descAt, (int)descsz));
+            off = (int)Math.Min(next, section.Length);
+        }
+        return notes;
+
+        static long Align(uint n, int a) => ((long)n + a - 1) & ~(long)(a - 1);
     }
 
     /// <summary>A section header as stored (its name still an offset in the section name table).</summary>
@@ -476,4 +535,77 @@ internal readonly struct ElfHeader
     public ushort SectionCount { get; }
     /// <summary>e_shstrndx: <see cref="ElfSectionIndex.XIndex"/> with extended numbering (the index is in section 0's sh_link).</summary>
     public ushort SectionNameTableIndex { get; }
+}
+
+/// <summary>One ELF64 program header (<see cref="ElfFile.DecodeProgramHeader"/>): a segment of an executable or library.</summary>
+internal readonly struct ElfProgramHeader
+{
+    public ElfProgramHeader(ElfSegmentType type, uint flags, ulong offset, ulong virtualAddress, ulong physicalAddress, ulong fileSize, ulong memorySize, ulong align)
+    {
+        Type = type;
+        Flags = flags;
+        Offset = offset;
+        VirtualAddress = virtualAddress;
+        PhysicalAddress = physicalAddress;
+        FileSize = fileSize;
+        MemorySize = memorySize;
+        Align = align;
+    }
+
+    public ElfSegmentType Type { get; }
+    /// <summary>p_flags: PF_X 1, PF_W 2, PF_R 4.</summary>
+    public uint Flags { get; }
+    public ulong Offset { get; }
+    public ulong VirtualAddress { get; }
+    public ulong PhysicalAddress { get; }
+    public ulong FileSize { get; }
+    public ulong MemorySize { get; }
+    public ulong Align { get; }
+
+    /// <summary>Whether this is a PT_LOAD segment that maps virtual address <paramref name="address"/>.</summary>
+    public bool Maps(ulong address) =>
+        Type == ElfSegmentType.Load && address >= VirtualAddress && address - VirtualAddress < Math.Max(MemorySize, FileSize);
+}
+
+/// <summary>One ELF64 symbol as stored (<see cref="ElfFile.DecodeSymbol"/>): its name still an offset in the string table.</summary>
+internal readonly struct RawSymbol
+{
+    public RawSymbol(uint name, byte info, byte other, ushort sectionIndex, ulong value, ulong size)
+    {
+        Name = name;
+        Info = info;
+        Other = other;
+        SectionIndex = sectionIndex;
+        Value = value;
+        Size = size;
+    }
+
+    /// <summary>st_name: the offset of the name in the symbol table's string table.</summary>
+    public uint Name { get; }
+    public byte Info { get; }
+    public byte Other { get; }
+    public ushort SectionIndex { get; }
+    public ulong Value { get; }
+    public ulong Size { get; }
+    public ElfSymbolBinding Binding => (ElfSymbolBinding)(Info >> 4);
+    public ElfSymbolType Type => (ElfSymbolType)(Info & 0xf);
+}
+
+/// <summary>One note of a SHT_NOTE section (<see cref="ElfFile.DecodeNotes"/>): its descriptor is a range of the section.</summary>
+internal readonly struct ElfNote
+{
+    public ElfNote(string name, uint type, int descriptorOffset, int descriptorSize)
+    {
+        Name = name;
+        Type = type;
+        DescriptorOffset = descriptorOffset;
+        DescriptorSize = descriptorSize;
+    }
+
+    /// <summary>The owner ("GNU", "stapsdt"), without its terminating NUL.</summary>
+    public string Name { get; }
+    public uint Type { get; }
+    /// <summary>Where the descriptor starts in the section.</summary>
+    public int DescriptorOffset { get; }
+    public int DescriptorSize { get; }
 }

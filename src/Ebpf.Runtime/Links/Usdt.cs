@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Ebpf.Btf;
+using Ebpf.Elf;
 using Ebpf.Kernel;
 
 namespace Ebpf;
@@ -42,23 +43,24 @@ internal static class Usdt
     {
         var result = new List<UsdtNote>();
         ulong? baseAddr = elf.FindSection(".stapsdt.base")?.Address;
-        foreach (var (_, data) in elf.NoteSections(".note.stapsdt"))
+        foreach (var (section, data) in elf.NoteSections(".note.stapsdt"))
         {
-            int off = 0;
-            while (off + 12 <= data.Length)
+            List<ElfNote> notes;
+            try
             {
-                uint namesz = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off));
-                uint descsz = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off + 4));
-                uint type = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(off + 8));
-                int nameAt = off + 12;
-                int descAt = nameAt + Align4((int)namesz);
-                int next = descAt + Align4((int)descsz);
-                if (namesz > (uint)data.Length || descsz > (uint)data.Length || next > data.Length || next <= off)
-                    throw new BpfException($"'{elf.Path}': malformed .note.stapsdt at offset {off}");
-                off = next;
-                if (type != NT_STAPSDT || namesz != 8 || Encoding.ASCII.GetString(data, nameAt, 7) != "stapsdt" || descsz < 3 * 8 + 3)
+                notes = ElfFile.DecodeNotes(data, littleEndian: true, section.AddressAlign == 8 ? 8 : 4);
+            }
+            catch (ElfFormatException e)
+            {
+                throw new BpfException($"'{elf.Path}': malformed .note.stapsdt: {e.Reason}", e);
+            }
+            foreach (var note in notes)
+            {
+                if (note.Type != NT_STAPSDT || note.Name != "stapsdt" || note.DescriptorSize < 3 * 8 + 3)
                     continue;
-                var desc = data.AsSpan(descAt, (int)descsz);
+                // The stapsdt descriptor: the probe's address, the link-time address of .stapsdt.base, the semaphore's
+                // address (0: none), then provider, name and argument strings.
+                var desc = data.AsSpan(note.DescriptorOffset, note.DescriptorSize);
                 ulong pc = BinaryPrimitives.ReadUInt64LittleEndian(desc);
                 ulong noteBase = BinaryPrimitives.ReadUInt64LittleEndian(desc.Slice(8));
                 ulong sema = BinaryPrimitives.ReadUInt64LittleEndian(desc.Slice(16));
@@ -85,8 +87,6 @@ internal static class Usdt
         }
         return result;
     }
-
-    private static int Align4(int n) => (n + 3) & ~3;
 
     private static string ReadString(ReadOnlySpan<byte> d, ref int p)
     {

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
@@ -11,26 +10,14 @@ namespace Ebpf;
 /// <summary>
 /// The parts of an executable or shared library (ELF64, little-endian) a uprobe needs: program headers for the
 /// virtual-address → file-offset mapping, .symtab and .dynsym (with .gnu.version to tell default versions from
-/// hidden ones), and note sections (USDT). Reads only those parts of the file; the headers are decoded by the
-/// object layer's ELF reader (<see cref="ElfFile.ReadHeader"/>, <see cref="ElfFile.DecodeSectionHeader"/>) and the
-/// sections are its <see cref="ElfSection"/>s, their contents read on demand (<see cref="ReadSection"/>).
+/// hidden ones), and note sections (USDT). Reads only those parts of the file (libc's symbol tables, not libc);
+/// this class does the file I/O only: every ELF structure is decoded by the object layer's ELF reader
+/// (<see cref="ElfFile.ReadHeader"/>, <see cref="ElfFile.DecodeSectionHeader"/>, <see cref="ElfFile.DecodeProgramHeader"/>,
+/// <see cref="ElfFile.DecodeSymbol"/>, <see cref="ElfFile.DecodeVersionSymbols"/>) and the sections are its
+/// <see cref="ElfSection"/>s, their contents read on demand (<see cref="ReadSection"/>).
 /// </summary>
 internal sealed class ElfBinary
 {
-    internal readonly struct Segment
-    {
-        public Segment(ElfSegmentType type, uint flags, ulong offset, ulong vaddr, ulong fileSize, ulong memSize)
-        {
-            Type = type; Flags = flags; Offset = offset; VirtualAddress = vaddr; FileSize = fileSize; MemorySize = memSize;
-        }
-        public ElfSegmentType Type { get; }
-        public uint Flags { get; }
-        public ulong Offset { get; }
-        public ulong VirtualAddress { get; }
-        public ulong FileSize { get; }
-        public ulong MemorySize { get; }
-    }
-
     /// <summary>A function symbol found by name.</summary>
     internal readonly struct FunctionSymbol
     {
@@ -50,7 +37,7 @@ internal sealed class ElfBinary
     private readonly SafeFileHandle _file;
     private readonly long _length;
 
-    private ElfBinary(string path, SafeFileHandle file, long length, ushort type, ushort machine, ElfSection[] sections, Segment[] segments)
+    private ElfBinary(string path, SafeFileHandle file, long length, ushort type, ushort machine, ElfSection[] sections, ElfProgramHeader[] segments)
     {
         Path = path;
         _file = file;
@@ -66,7 +53,8 @@ internal sealed class ElfBinary
     public ushort FileType { get; }
     public ushort Machine { get; }
     public ElfSection[] Sections { get; }
-    public Segment[] Segments { get; }
+    /// <summary>The program headers: the segments the file maps.</summary>
+    public ElfProgramHeader[] Segments { get; }
 
     /// <summary>Opens and parses the headers; the caller uses the result inside a using-free scope (the file handle is closed by <see cref="Close"/>).</summary>
     public static ElfBinary Open(string path)
@@ -97,21 +85,13 @@ internal sealed class ElfBinary
             if (!h.IsLittleEndian)
                 throw new BpfException($"'{path}' is a big-endian ELF file; this runtime probes little-endian binaries only");
 
-            var segments = new List<Segment>();
-            if (h.ProgramHeaderOffset != 0 && h.ProgramHeaderEntrySize >= 56 && h.ProgramHeaderCount > 0)
+            var segments = Array.Empty<ElfProgramHeader>();
+            if (h.ProgramHeaderOffset != 0 && h.ProgramHeaderEntrySize >= ElfFile.ProgramHeaderSize && h.ProgramHeaderCount > 0)
             {
                 var ph = ReadBytes(fh, length, h.ProgramHeaderOffset, (ulong)h.ProgramHeaderEntrySize * h.ProgramHeaderCount, path);
-                for (int i = 0; i < h.ProgramHeaderCount; i++)
-                {
-                    var p = ph.AsSpan(i * h.ProgramHeaderEntrySize);
-                    segments.Add(new Segment(
-                        (ElfSegmentType)BinaryPrimitives.ReadUInt32LittleEndian(p),
-                        BinaryPrimitives.ReadUInt32LittleEndian(p.Slice(4)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(8)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(16)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(32)),
-                        BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(40))));
-                }
+                segments = new ElfProgramHeader[h.ProgramHeaderCount];
+                for (int i = 0; i < segments.Length; i++)
+                    segments[i] = ElfFile.DecodeProgramHeader(ph.AsSpan(i * h.ProgramHeaderEntrySize, ElfFile.ProgramHeaderSize), littleEndian: true);
             }
 
             var sections = Array.Empty<ElfSection>();
@@ -133,7 +113,7 @@ internal sealed class ElfBinary
                 for (int i = 0; i < count; i++)
                     sections[i] = raw[i].ToSection(i, CString(names, raw[i].Name), ReadOnlyMemory<byte>.Empty);
             }
-            return new ElfBinary(path, fh, length, h.FileType, h.Machine, sections, segments.ToArray());
+            return new ElfBinary(path, fh, length, h.FileType, h.Machine, sections, segments);
         }
         catch
         {
@@ -175,7 +155,7 @@ internal sealed class ElfBinary
     {
         foreach (var seg in Segments)
         {
-            if (seg.Type == ElfSegmentType.Load && vaddr >= seg.VirtualAddress && vaddr < seg.VirtualAddress + Math.Max(seg.MemorySize, seg.FileSize))
+            if (seg.Maps(vaddr))
                 return vaddr - seg.VirtualAddress + seg.Offset;
         }
         return null;
@@ -215,31 +195,24 @@ internal sealed class ElfBinary
             foreach (var vs in Sections)
             {
                 if (vs.Type == ElfSectionType.GnuVerSym && vs.Link == (uint)tableIndex)
-                {
-                    var raw = ReadSection(vs);
-                    versyms = new ushort[raw.Length / 2];
-                    for (int k = 0; k < versyms.Length; k++) versyms[k] = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(k * 2));
-                }
+                    versyms = ElfFile.DecodeVersionSymbols(ReadSection(vs), littleEndian: true);
             }
         }
         byte[]? exact = exactName != null ? Encoding.UTF8.GetBytes(exactName) : null;
-        int entSize = table.EntrySize >= 24 ? (int)table.EntrySize : 24;
+        int entSize = table.EntrySize >= ElfFile.SymbolSize ? (int)table.EntrySize : ElfFile.SymbolSize;
         int count = syms.Length / entSize;
         for (int i = 1; i < count; i++)
         {
-            var e = syms.AsSpan(i * entSize, 24);
-            byte info = e[4];
-            var stType = (ElfSymbolType)(info & 0xf);
-            if (stType != ElfSymbolType.Func && stType != ElfSymbolType.GnuIFunc)
+            var sym = ElfFile.DecodeSymbol(syms.AsSpan(i * entSize, ElfFile.SymbolSize), littleEndian: true);
+            if (sym.Type != ElfSymbolType.Func && sym.Type != ElfSymbolType.GnuIFunc)
                 continue;
-            ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(e.Slice(6));
-            ulong value = BinaryPrimitives.ReadUInt64LittleEndian(e.Slice(8));
+            ushort shndx = sym.SectionIndex;
+            ulong value = sym.Value;
             if (shndx == ElfSectionIndex.Undefined || value == 0)
                 continue;
-            uint nameOff = BinaryPrimitives.ReadUInt32LittleEndian(e);
-            if (nameOff >= (uint)strs.Length)
+            if (sym.Name >= (uint)strs.Length)
                 continue;
-            var nameSpan = strs.AsSpan((int)nameOff);
+            var nameSpan = strs.AsSpan((int)sym.Name);
             int z = nameSpan.IndexOf((byte)0);
             if (z >= 0) nameSpan = nameSpan.Slice(0, z);
             if (exact != null)
@@ -251,8 +224,7 @@ internal sealed class ElfBinary
             string name = Encoding.UTF8.GetString(nameSpan);
             if (!match(name))
                 continue;
-            ulong size = BinaryPrimitives.ReadUInt64LittleEndian(e.Slice(16));
-            bool hidden = versyms != null && i < versyms.Length && (versyms[i] & 0x8000) != 0;
+            bool hidden = versyms != null && i < versyms.Length && (versyms[i] & ElfFile.VersionHidden) != 0;
             ulong? off = null;
             if (shndx < Sections.Length && shndx < ElfSectionIndex.LoReserve)
             {
@@ -263,7 +235,7 @@ internal sealed class ElfBinary
             off ??= VirtualAddressToFileOffset(value);
             if (off is not ulong fileOffset)
                 continue;
-            result.Add(new FunctionSymbol(name, value, size, (ElfSymbolBinding)(info >> 4), hidden, fileOffset, table.Type == ElfSectionType.DynSym));
+            result.Add(new FunctionSymbol(name, value, sym.Size, sym.Binding, hidden, fileOffset, table.Type == ElfSectionType.DynSym));
         }
     }
 
