@@ -60,6 +60,11 @@ internal sealed class VethPair : IDisposable
             Ip("-n", Namespace, "link", "set", "lo", "up");
             Ip("-n", Namespace, "link", "set", PeerInterface, "up");
             Ip("link", "set", HostInterface, "up");
+            // The kernel activates a device's queueing discipline only when its link watcher sees the carrier (up to a
+            // second later): until then, whatever either end sends is dropped, and the counts would be off.
+            if (!AttachSupport.Eventually(() => File.ReadAllText($"/sys/class/net/{HostInterface}/operstate").Trim() == "up"
+                    && Ip("-n", Namespace, "-o", "link", "show", "dev", PeerInterface).Contains("state UP", StringComparison.Ordinal), ms: 10_000))
+                throw new InvalidOperationException($"veth pair {HostInterface}/{PeerInterface} is not operational 10 s after it was set up");
         }
         catch
         {
