@@ -70,7 +70,7 @@ public class BpfMap : IDisposable
     /// <summary>The object this map belongs to (null for maps opened from a pin or an id).</summary>
     public BpfObject? Object { get; }
     /// <summary>The definition from the object file (null for maps opened from a pin or an id).</summary>
-    public MapSpec? Spec { get; }
+    internal MapSpec? Spec { get; }
     /// <summary>The map's name: the C variable's name, or the data section's (".rodata", ".bss", ...); the kernel keeps the first 15 bytes.</summary>
     public string Name { get; }
     /// <summary>The kernel map type (BPF_MAP_TYPE_*), fixed by the object file or by the map that was opened.</summary>

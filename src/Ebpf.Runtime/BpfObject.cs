@@ -74,7 +74,7 @@ public sealed class BpfObject : IDisposable
     internal BpfHandle? BtfHandle { get; set; }
 
     /// <summary>The parsed object file.</summary>
-    public BpfObjectSpec Spec { get; }
+    internal BpfObjectSpec Spec { get; }
     /// <summary>
     /// The object's name: the file name up to its first '.' ("exec_snoop" for exec_snoop.bpf.o) unless
     /// <see cref="BpfObjectOptions.ObjectName"/> says otherwise. Errors and pins name it; the kernel sees its first 15
@@ -294,7 +294,7 @@ public sealed class BpfObject : IDisposable
             {
                 foreach (var p in _programs)
                 {
-                    if (!p.IsLoaded || p.Kind == ProgramKind.None || p.Section is not { IsAutoAttachable: true })
+                    if (!p.IsLoaded || !p.IsAutoAttachable)
                         continue;
                     bool already = false;
                     foreach (var l in _links)

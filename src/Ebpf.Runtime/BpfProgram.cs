@@ -83,13 +83,13 @@ public partial class BpfProgram : IDisposable
     /// <summary>The object the program was opened from, which owns it and its links; null for a program opened from a pin or an id.</summary>
     public BpfObject? Object { get; }
     /// <summary>The program as the object file defines it (null for programs opened from a pin or id).</summary>
-    public ProgramSpec? Spec { get; }
+    internal ProgramSpec? Spec { get; }
     /// <summary>The program's name: its C function's name (the kernel keeps the first 15 bytes).</summary>
     public string Name { get; }
     /// <summary>ELF section name (without libbpf's "?" prefix).</summary>
     public string SectionName { get; }
     /// <summary>The section-name match that decides type, expected attach type and auto-attach; null when the name is unknown.</summary>
-    public SectionMatch? Section => Spec?.Section;
+    internal SectionMatch? Section => Spec?.Section;
     /// <summary>The kernel's id of the loaded program, as <c>bpftool prog</c> shows it; 0 before load.</summary>
     public uint Id { get; internal set; }
     /// <summary>Whether the program is loaded in the kernel and its descriptor is still open (false before load, after a failed load and after Dispose).</summary>

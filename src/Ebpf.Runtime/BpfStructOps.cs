@@ -44,7 +44,7 @@ public sealed class BpfStructOps
     /// <summary>The map (created at Load with the kernel's value type, BPF_F_LINK for <c>.struct_ops.link</c>).</summary>
     public BpfMap Map { get; }
     /// <summary>The struct_ops value as the object defines it.</summary>
-    public StructOpsSpec Spec { get; }
+    internal StructOpsSpec Spec { get; }
     /// <summary>The struct_ops map's name: the C variable's name in <c>.struct_ops</c> or <c>.struct_ops.link</c>.</summary>
     public string Name => Map.Name;
     /// <summary>The kernel struct this value implements, e.g. <c>tcp_congestion_ops</c>.</summary>

@@ -72,7 +72,7 @@ public sealed class BpfSkeletonHealthCheck<TSkeleton> : IHealthCheck where TSkel
         {
             foreach (var p in obj.Programs)
             {
-                if (p.IsLoaded && p.Kind != ProgramKind.None && p.Section is { IsAutoAttachable: true } && !linked.Contains(p))
+                if (p.IsLoaded && p.IsAutoAttachable && !linked.Contains(p))
                 {
                     missing.Add(p.Name);
                     data["program " + p.Name] = "not attached";

@@ -9,7 +9,7 @@ namespace Ebpf.Asm;
 /// (code, dst_reg:4 | src_reg:4, off, imm). A 64-bit immediate load (ld_imm64) occupies two consecutive slots.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1, Size = 8)]
-public struct BpfInstruction : IEquatable<BpfInstruction>
+internal struct BpfInstruction : IEquatable<BpfInstruction>
 {
     public byte OpCode;
     /// <summary>dst_reg in the low nibble, src_reg in the high nibble.</summary>
@@ -106,7 +106,7 @@ public struct BpfInstruction : IEquatable<BpfInstruction>
 }
 
 /// <summary>eBPF opcode fields and pseudo source registers (include/uapi/linux/bpf.h, bpf_common.h).</summary>
-public static class BpfOpCodes
+internal static class BpfOpCodes
 {
     // classes
     public const byte ClassLd = 0x00, ClassLdx = 0x01, ClassSt = 0x02, ClassStx = 0x03, ClassAlu = 0x04, ClassJmp = 0x05, ClassJmp32 = 0x06, ClassAlu64 = 0x07;

@@ -9,7 +9,7 @@ namespace Ebpf.Btf;
 /// strings are de-duplicated. Used to load an object's BTF into the kernel (after sanitising it for what the kernel
 /// lacks) and by tests to build synthetic kernels.
 /// </summary>
-public sealed class BtfBuilder
+internal sealed class BtfBuilder
 {
     private readonly BtfSpec? _base;
     private readonly Dictionary<string, int> _strings = new Dictionary<string, int>(StringComparer.Ordinal);

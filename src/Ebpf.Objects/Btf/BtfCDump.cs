@@ -26,7 +26,7 @@ namespace Ebpf.Btf;
 /// Malformed BTF that cannot be C (a struct that embeds itself, a typedef or pointer chain that loops) fails
 /// with a <see cref="BtfFormatException"/>.
 /// </remarks>
-public static class BtfCDump
+internal static class BtfCDump
 {
     /// <summary>Writes a complete header: include guard, the preserve_access_index pragma and every type.</summary>
     public static void WriteC(BtfSpec spec, TextWriter writer)

@@ -22,7 +22,7 @@ public enum CoreReloKind : uint
     TypeMatches = 12,
 }
 
-public static class CoreReloKindNames
+internal static class CoreReloKindNames
 {
     /// <summary>The short name used in reports: byte_off, byte_sz, field_exists, ...</summary>
     public static string ToShortName(this CoreReloKind kind) => kind switch
@@ -63,7 +63,7 @@ public static class CoreReloKindNames
 }
 
 /// <summary>bpf_func_info: the BTF FUNC describing the function that starts at an instruction.</summary>
-public readonly struct BtfFuncInfo
+internal readonly struct BtfFuncInfo
 {
     public BtfFuncInfo(uint instructionOffset, int typeId)
     {
@@ -78,7 +78,7 @@ public readonly struct BtfFuncInfo
 }
 
 /// <summary>bpf_line_info: source line of an instruction.</summary>
-public readonly struct BtfLineInfo
+internal readonly struct BtfLineInfo
 {
     public BtfLineInfo(uint instructionOffset, uint fileNameOffset, uint lineOffset, uint lineCol)
     {
@@ -98,7 +98,7 @@ public readonly struct BtfLineInfo
 }
 
 /// <summary>bpf_core_relo: one CO-RE relocation record.</summary>
-public readonly struct BtfCoreRelo
+internal readonly struct BtfCoreRelo
 {
     public BtfCoreRelo(uint instructionOffset, int typeId, uint accessStringOffset, CoreReloKind kind)
     {
@@ -117,7 +117,7 @@ public readonly struct BtfCoreRelo
 }
 
 /// <summary>The records of one ELF section in one .BTF.ext subsection.</summary>
-public sealed class BtfExtSection<T>
+internal sealed class BtfExtSection<T>
 {
     internal BtfExtSection(string sectionName, int sectionNameOffset, IReadOnlyList<T> records)
     {
@@ -135,7 +135,7 @@ public sealed class BtfExtSection<T>
 /// A parsed .BTF.ext section: func_info, line_info and CO-RE relocations, grouped by ELF section.
 /// String offsets (section names, access strings, file names) refer to the object's .BTF string section.
 /// </summary>
-public sealed class BtfExt
+internal sealed class BtfExt
 {
     private const int MinHeaderSize = 24;
 

@@ -51,7 +51,7 @@ public enum BtfVarLinkage : uint
     GlobalExtern = 2,
 }
 
-public static class BtfKindNames
+internal static class BtfKindNames
 {
     /// <summary>The upper-case name bpftool prints (INT, PTR, STRUCT, ...).</summary>
     public static string ToUpperName(this BtfKind kind) => kind switch

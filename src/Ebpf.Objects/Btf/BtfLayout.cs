@@ -7,7 +7,7 @@ using System.Text;
 namespace Ebpf.Btf;
 
 /// <summary>One member in a <see cref="BtfLayout"/>, with its offset from the start of the outermost type.</summary>
-public sealed class BtfLayoutMember
+internal sealed class BtfLayoutMember
 {
     internal BtfLayoutMember(string path, string name, int depth, int typeId, string typeName, string declaration,
         long bitOffset, long size, int bitfieldSize, bool isAnonymousContainer, BtfKind containerKind)
@@ -76,7 +76,7 @@ public sealed class BtfLayoutMember
 }
 
 /// <summary>A hole between members, or the padding at the end of a struct.</summary>
-public sealed class BtfLayoutHole
+internal sealed class BtfLayoutHole
 {
     internal BtfLayoutHole(long bitOffset, long bitSize, int depth, bool isTrailingPadding, string after)
     {
@@ -109,7 +109,7 @@ public sealed class BtfLayoutHole
 /// bitfield position, members of anonymous structs/unions flattened under their container, holes and trailing
 /// padding. <see cref="Diff"/> compares the layouts of the same types in two BTF specs (two kernels).
 /// </summary>
-public sealed class BtfLayout
+internal sealed class BtfLayout
 {
     private readonly List<BtfLayoutMember> _members;
     private readonly List<BtfLayoutHole> _holes;
@@ -480,7 +480,7 @@ public sealed class BtfLayout
 
 /// <summary>What changed about one member between two layouts.</summary>
 [Flags]
-public enum BtfMemberChanges
+internal enum BtfMemberChanges
 {
     None = 0,
     /// <summary>Only in the second spec.</summary>
@@ -498,7 +498,7 @@ public enum BtfMemberChanges
 }
 
 /// <summary>One member's change between the two sides of a <see cref="BtfLayoutDiff"/>.</summary>
-public sealed class BtfMemberChange
+internal sealed class BtfMemberChange
 {
     internal BtfMemberChange(string path, BtfMemberChanges changes, BtfLayoutMember? old, BtfLayoutMember? @new)
     {
@@ -547,7 +547,7 @@ public sealed class BtfMemberChange
 }
 
 /// <summary>The comparison of one struct or union.</summary>
-public sealed class BtfTypeDiff
+internal sealed class BtfTypeDiff
 {
     internal BtfTypeDiff(string name, BtfKind kind, BtfLayout? a, BtfLayout? b, IReadOnlyList<BtfMemberChange> changes)
     {
@@ -578,7 +578,7 @@ public sealed class BtfTypeDiff
 }
 
 /// <summary>The result of <see cref="BtfLayout.Diff"/>.</summary>
-public sealed class BtfLayoutDiff
+internal sealed class BtfLayoutDiff
 {
     internal BtfLayoutDiff(IReadOnlyList<BtfTypeDiff> types, int compared)
     {

@@ -15,7 +15,7 @@ namespace Ebpf.Btf;
 /// kernel's BTF costs about as much as bpftool does. For split BTF only the spec's own types are listed,
 /// as <c>bpftool -B BASE</c> does; names and kinds of referenced base types are still resolved.
 /// </remarks>
-public static class BtfRawDump
+internal static class BtfRawDump
 {
     /// <summary>Writes every own type of <paramref name="spec"/> (ids <see cref="BtfSpec.FirstTypeId"/> onwards).</summary>
     public static void WriteRaw(BtfSpec spec, TextWriter writer)

@@ -5,7 +5,7 @@ using System.Collections.Generic;
 namespace Ebpf.Btf;
 
 /// <summary>A type record as words: the 12-byte header split into fields, and the kind-specific words.</summary>
-public sealed class BtfRawRecord
+internal sealed class BtfRawRecord
 {
     public int Id { get; internal set; }
     public uint NameOffset { get; set; }
@@ -42,7 +42,7 @@ public sealed class BtfRawRecord
 /// Rewrites a spec's own types in place: type ids and existing string offsets stay the same (so .BTF.ext records
 /// still apply), new strings and new types may be appended.
 /// </summary>
-public sealed class BtfRewriter
+internal sealed class BtfRewriter
 {
     private readonly BtfSpec _spec;
     private readonly BtfRawRecord[] _records;

@@ -58,7 +58,7 @@ public enum BtfFeatures
 /// <item>a leading '?' in a DATASEC name → '_'.</item>
 /// </list>
 /// </remarks>
-public static class BtfSanitizer
+internal static class BtfSanitizer
 {
     /// <summary>Name of the INT appended when ENUM64s become unions.</summary>
     public const string Enum64Placeholder = "enum64_placeholder";

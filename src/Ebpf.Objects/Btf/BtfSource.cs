@@ -8,7 +8,7 @@ namespace Ebpf.Btf;
 /// object with a .BTF section (a .bpf.o, a vmlinux image), as bpftool's <c>btf dump file</c> does; gzip-compressed
 /// input is decompressed first (<see cref="Gzip"/>).
 /// </summary>
-public static class BtfSource
+internal static class BtfSource
 {
     /// <summary>Name of the ELF section that holds BTF.</summary>
     public const string SectionName = ".BTF";

@@ -6,7 +6,7 @@ namespace Ebpf.Btf;
 /// How kernel BTF files are named by kernel release: <c>6.1.0-56-amd64.btf</c>, <c>6.1.0-56-amd64.btf.gz</c>,
 /// BTFHub's <c>5.4.0-1103-aws.btf.tar.xz</c>. The release is what <c>uname -r</c> prints on that kernel.
 /// </summary>
-public static class KernelBtfNames
+internal static class KernelBtfNames
 {
     /// <summary>Suffixes a kernel BTF file may carry after the release, longest first.</summary>
     private static readonly string[] Suffixes = { ".btf.tar.xz", ".btf.gz", ".btf", ".tar.xz", ".gz" };

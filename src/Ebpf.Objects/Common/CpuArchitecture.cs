@@ -5,7 +5,7 @@ namespace Ebpf;
 /// (<c>linux-x64</c>, <c>linux-arm64</c>): one spelling for item metadata, BTFHub directories, kernel releases and
 /// resource names.
 /// </summary>
-public static class CpuArchitecture
+internal static class CpuArchitecture
 {
     /// <summary>x86-64.</summary>
     public const string X64 = "x64";

@@ -12,7 +12,7 @@ namespace Ebpf;
 /// One gzip member, as gzip(1), the kernel's /proc/config.gz and BTFHub write: its trailer's size must match what
 /// was decompressed (the inflater itself stops quietly at a truncated end).
 /// </summary>
-public static class Gzip
+internal static class Gzip
 {
     /// <summary>
     /// Upper bound of a decompressed input: 1 GiB, far above any kernel BTF (tens of MiB) or object, and a bound on

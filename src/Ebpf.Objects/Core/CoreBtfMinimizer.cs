@@ -37,7 +37,7 @@ namespace Ebpf.Core;
 /// minimized: <see cref="CoreMinimizerObjectReport.NeedsKernelBtf"/> says which parts of an object need it.
 /// </para>
 /// </remarks>
-public sealed class CoreBtfMinimizer
+internal sealed class CoreBtfMinimizer
 {
     private readonly BtfSpec _kernel;
     private readonly Dictionary<int, Mark> _marks = new Dictionary<int, Mark>();
@@ -490,7 +490,7 @@ public sealed class CoreBtfMinimizer
 }
 
 /// <summary>A minimized kernel BTF.</summary>
-public sealed class CoreMinimizedBtf
+internal sealed class CoreMinimizedBtf
 {
     private readonly Dictionary<int, int> _ids;
 
@@ -519,7 +519,7 @@ public sealed class CoreMinimizedBtf
 }
 
 /// <summary>What the minimizer recorded for one object.</summary>
-public sealed class CoreMinimizerObjectReport
+internal sealed class CoreMinimizerObjectReport
 {
     internal CoreMinimizerObjectReport(string name, int records, int kernelRecords, int matched, int unmatched,
         IReadOnlyList<string> needsKernelBtf, IReadOnlyList<string> notes)

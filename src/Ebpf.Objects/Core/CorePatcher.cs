@@ -4,7 +4,7 @@ using Ebpf.Asm;
 namespace Ebpf.Core;
 
 /// <summary>What patching did to the instruction.</summary>
-public enum CorePatchOutcome
+internal enum CorePatchOutcome
 {
     /// <summary>The relocatable field now holds the target value (possibly unchanged).</summary>
     Patched,
@@ -21,7 +21,7 @@ public enum CorePatchOutcome
 /// 64-bit immediate across both slots). ST's immediate operand is never relocated, only its offset. Before patching,
 /// the instruction must hold the local value unless the resolution says not to validate.
 /// </remarks>
-public static class CorePatcher
+internal static class CorePatcher
 {
     /// <summary>Replaces an instruction with libbpf's poison marker: call 0xbad2310.</summary>
     public static void Poison(BpfInstruction[] insns, int index)

@@ -22,7 +22,7 @@ public enum CoreRelocationStatus
 }
 
 /// <summary>One record of a section's .BTF.ext core_relo list, with its index in that list (libbpf's "relo #N").</summary>
-public readonly struct CoreRelocationRecord
+internal readonly struct CoreRelocationRecord
 {
     public CoreRelocationRecord(int recordIndex, BtfCoreRelo record)
     {
@@ -123,13 +123,13 @@ public sealed class CoreRelocationResult
     public string? TargetSource { get; internal set; }
 
     /// <summary>The candidates considered (after pruning by earlier relocations of the same local type).</summary>
-    public IReadOnlyList<CoreCandidate> Candidates { get; internal set; } = Array.Empty<CoreCandidate>();
+    internal IReadOnlyList<CoreCandidate> Candidates { get; set; } = Array.Empty<CoreCandidate>();
 
     /// <summary>The candidates that matched.</summary>
-    public IReadOnlyList<CoreCandidate> Matched { get; internal set; } = Array.Empty<CoreCandidate>();
+    internal IReadOnlyList<CoreCandidate> Matched { get; set; } = Array.Empty<CoreCandidate>();
 
     /// <summary>The full resolution (specs, sizes, validation flags), when resolution succeeded.</summary>
-    public CoreResolution? Resolution { get; internal set; }
+    internal CoreResolution? Resolution { get; set; }
 
     /// <summary>A one-line summary in the style of libbpf's log.</summary>
     public override string ToString()
@@ -162,7 +162,7 @@ public sealed class CoreRelocationResult
 }
 
 /// <summary>One executable section after CO-RE relocation.</summary>
-public sealed class CoreRelocatedSection
+internal sealed class CoreRelocatedSection
 {
     internal CoreRelocatedSection(string name, int index, BpfInstruction[] instructions)
     {
@@ -181,7 +181,7 @@ public sealed class CoreRelocatedSection
 }
 
 /// <summary>The result of relocating a whole object.</summary>
-public sealed class CoreRelocationReport
+internal sealed class CoreRelocationReport
 {
     internal CoreRelocationReport(string label, IReadOnlyList<CoreRelocatedSection> sections, IReadOnlyList<CoreRelocationResult> results)
     {
@@ -234,7 +234,7 @@ public sealed class CoreRelocationReport
 /// Applies CO-RE relocations: over a whole object (<see cref="RelocateObject(ElfFile, BtfSpec, BtfExt, CoreCandidateCache, CancellationToken)"/>)
 /// or over one program's instructions (<see cref="Apply"/>), with libbpf's decisions.
 /// </summary>
-public static class CoreRelocator
+internal static class CoreRelocator
 {
     /// <summary>Relocates every CO-RE record of an object against <paramref name="targets"/>.</summary>
     public static CoreRelocationReport RelocateObject(ElfFile elf, BtfSpec localBtf, BtfExt ext, CoreTargets targets, CancellationToken cancellationToken = default) =>

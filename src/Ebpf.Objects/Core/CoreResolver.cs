@@ -8,7 +8,7 @@ namespace Ebpf.Core;
 /// The outcome of resolving one CO-RE relocation against a target (libbpf's struct bpf_core_relo_res, plus the
 /// specs and candidates behind it).
 /// </summary>
-public sealed class CoreResolution
+internal sealed class CoreResolution
 {
     internal CoreResolution(CoreReloKind kind, CoreSpec localSpec)
     {
@@ -69,7 +69,7 @@ public sealed class CoreResolution
 /// Resolves CO-RE relocations against a target: libbpf's bpf_core_calc_relo_insn and the candidate lookup of
 /// bpf_core_resolve_relo, with the same rules, values, poisoning decisions and errors.
 /// </summary>
-public static class CoreResolver
+internal static class CoreResolver
 {
     private const int EUCLEAN = -117;
     private const int EOPNOTSUPP = BpfCoreRelocationException.EOPNOTSUPP;

@@ -9,7 +9,7 @@ namespace Ebpf.Core;
 /// One high-level step of a CO-RE access: a named member of a struct/union, an array element, or (for enum value
 /// relocations) an enumerator.
 /// </summary>
-public readonly struct CoreAccessor : IEquatable<CoreAccessor>
+internal readonly struct CoreAccessor : IEquatable<CoreAccessor>
 {
     public CoreAccessor(int typeId, int index, string? name)
     {
@@ -41,7 +41,7 @@ public readonly struct CoreAccessor : IEquatable<CoreAccessor>
 /// members and array indices), the low-level raw spec (one index per access-string element, including steps
 /// through anonymous members) and the resulting bit offset.
 /// </summary>
-public sealed class CoreSpec
+internal sealed class CoreSpec
 {
     /// <summary>BPF_CORE_SPEC_MAX_LEN: no access may be deeper than this.</summary>
     public const int MaxLength = 64;
@@ -364,7 +364,7 @@ public sealed class CoreSpec
 }
 
 /// <summary>Type names the way libbpf prints them in CO-RE messages.</summary>
-public static class CoreNames
+internal static class CoreNames
 {
     /// <summary>"struct task_struct", "enum64 perf_callchain_context", "ptr &lt;anon&gt;", "void &lt;anon&gt;" (libbpf's "%s %s" of btf_kind_str and name).</summary>
     public static string DescribeType(BtfSpec btf, int typeId)

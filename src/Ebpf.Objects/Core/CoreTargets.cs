@@ -9,7 +9,7 @@ namespace Ebpf.Core;
 /// A kernel module's BTF (split BTF on the kernel's), searched for candidates only when the kernel BTF has none.
 /// The BTF may be given directly or produced on first use (libbpf also loads module BTFs lazily).
 /// </summary>
-public sealed class CoreModuleBtf
+internal sealed class CoreModuleBtf
 {
     private readonly Func<BtfSpec>? _factory;
     private BtfSpec? _btf;
@@ -49,7 +49,7 @@ public sealed class CoreModuleBtf
 /// What CO-RE relocations are resolved against: the kernel (vmlinux) BTF, optional module BTFs and a label that
 /// names the kernel in messages ("vmlinux 6.1.0-56-amd64").
 /// </summary>
-public sealed class CoreTargets
+internal sealed class CoreTargets
 {
     public CoreTargets(BtfSpec kernel, string? label = null, IEnumerable<CoreModuleBtf>? modules = null)
     {
@@ -71,7 +71,7 @@ public sealed class CoreTargets
 }
 
 /// <summary>One candidate target type for a local type: same essential name, compatible kind.</summary>
-public readonly struct CoreCandidate : IEquatable<CoreCandidate>
+internal readonly struct CoreCandidate : IEquatable<CoreCandidate>
 {
     public CoreCandidate(BtfSpec btf, int typeId, string source)
     {
@@ -107,7 +107,7 @@ public readonly struct CoreCandidate : IEquatable<CoreCandidate>
 /// cache per object load, and resolve relocations in .BTF.ext order (section by section, record by record), which
 /// is what <see cref="CoreRelocator"/> does. The cache may be shared between threads; each resolution holds its lock.
 /// </remarks>
-public sealed class CoreCandidateCache
+internal sealed class CoreCandidateCache
 {
     private readonly Dictionary<BtfSpec, Dictionary<int, CandidateList>> _byLocal =
         new Dictionary<BtfSpec, Dictionary<int, CandidateList>>(ReferenceComparer.Instance);

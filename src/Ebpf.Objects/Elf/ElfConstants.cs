@@ -1,7 +1,7 @@
 namespace Ebpf.Elf;
 
 /// <summary>ELF section types (sh_type) that matter for BPF objects.</summary>
-public enum ElfSectionType : uint
+internal enum ElfSectionType : uint
 {
     Null = 0,
     ProgBits = 1,
@@ -24,7 +24,7 @@ public enum ElfSectionType : uint
 }
 
 /// <summary>ELF section flags (sh_flags).</summary>
-public static class ElfSectionFlags
+internal static class ElfSectionFlags
 {
     public const ulong Write = 0x1;
     public const ulong Alloc = 0x2;
@@ -34,7 +34,7 @@ public static class ElfSectionFlags
 }
 
 /// <summary>Symbol binding (upper nibble of st_info).</summary>
-public enum ElfSymbolBinding : byte
+internal enum ElfSymbolBinding : byte
 {
     Local = 0,
     Global = 1,
@@ -42,7 +42,7 @@ public enum ElfSymbolBinding : byte
 }
 
 /// <summary>Symbol type (lower nibble of st_info).</summary>
-public enum ElfSymbolType : byte
+internal enum ElfSymbolType : byte
 {
     NoType = 0,
     Object = 1,
@@ -55,7 +55,7 @@ public enum ElfSymbolType : byte
 }
 
 /// <summary>Symbol visibility (st_other &amp; 3).</summary>
-public enum ElfSymbolVisibility : byte
+internal enum ElfSymbolVisibility : byte
 {
     Default = 0,
     Internal = 1,
@@ -64,7 +64,7 @@ public enum ElfSymbolVisibility : byte
 }
 
 /// <summary>Special section indices.</summary>
-public static class ElfSectionIndex
+internal static class ElfSectionIndex
 {
     public const ushort Undefined = 0;
     public const ushort LoReserve = 0xff00;
@@ -74,7 +74,7 @@ public static class ElfSectionIndex
 }
 
 /// <summary>ELF file types (e_type).</summary>
-public static class ElfFileType
+internal static class ElfFileType
 {
     public const ushort Relocatable = 1;
     public const ushort Executable = 2;
@@ -82,7 +82,7 @@ public static class ElfFileType
 }
 
 /// <summary>Program header (segment) types (p_type) that matter for probing executables.</summary>
-public enum ElfSegmentType : uint
+internal enum ElfSegmentType : uint
 {
     Null = 0,
     Load = 1,
@@ -91,7 +91,7 @@ public enum ElfSegmentType : uint
 }
 
 /// <summary>ELF e_machine values this project cares about.</summary>
-public static class ElfMachine
+internal static class ElfMachine
 {
     public const ushort None = 0;
     public const ushort X86_64 = 62;
@@ -100,7 +100,7 @@ public static class ElfMachine
 }
 
 /// <summary>Relocation types of the BPF backend (llvm/BinaryFormat/ELFRelocs/BPF.def).</summary>
-public enum BpfRelocationType : uint
+internal enum BpfRelocationType : uint
 {
     None = 0,
     /// <summary>64-bit immediate of an ld_imm64 instruction (map, global data, extern, subprogram address).</summary>

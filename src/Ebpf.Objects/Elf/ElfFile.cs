@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace Ebpf.Elf;
 
 /// <summary>One section header of an ELF file, with its contents.</summary>
-public sealed class ElfSection
+internal sealed class ElfSection
 {
     internal ElfSection(int index, string name, ElfSectionType type, ulong flags, ulong address, ulong offset, ulong size,
         uint link, uint info, ulong addressAlign, ulong entrySize, ReadOnlyMemory<byte> data)
@@ -49,7 +49,7 @@ public sealed class ElfSection
 }
 
 /// <summary>One entry of .symtab.</summary>
-public readonly struct ElfSymbol
+internal readonly struct ElfSymbol
 {
     private readonly RawSymbol _entry;
 
@@ -76,7 +76,7 @@ public readonly struct ElfSymbol
 }
 
 /// <summary>One relocation entry (REL or RELA).</summary>
-public readonly struct ElfRelocation
+internal readonly struct ElfRelocation
 {
     public ElfRelocation(ulong offset, uint symbolIndex, uint type, long addend)
     {
@@ -96,7 +96,7 @@ public readonly struct ElfRelocation
 }
 
 /// <summary>A relocation section and the section it applies to.</summary>
-public sealed class ElfRelocationSection
+internal sealed class ElfRelocationSection
 {
     internal ElfRelocationSection(ElfSection section, ElfSection target, IReadOnlyList<ElfRelocation> relocations)
     {
@@ -114,7 +114,7 @@ public sealed class ElfRelocationSection
 /// A bounds-checked reader of 64-bit ELF relocatable objects, little- or big-endian.
 /// Every offset and count is validated against the input before it is used or allocated for.
 /// </summary>
-public sealed class ElfFile
+internal sealed class ElfFile
 {
     private const int HeaderSize = 64;
     private const int SectionHeaderSize = 64;

@@ -42,7 +42,7 @@ public enum BpfCommand
     TokenCreate = 36,
 }
 
-public static class BpfCommandNames
+internal static class BpfCommandNames
 {
     /// <summary>The kernel's name, e.g. "BPF_PROG_LOAD".</summary>
     public static string ToKernelName(this BpfCommand cmd) => cmd switch

@@ -437,7 +437,7 @@ public enum BpfHelper : int
 }
 
 /// <summary>Whether a helper may only be called from programs whose license is GPL-compatible.</summary>
-public enum HelperLicenseRequirement
+internal enum HelperLicenseRequirement
 {
     /// <summary>Unknown helper id.</summary>
     Unknown = 0,
@@ -461,7 +461,7 @@ public enum HelperLicenseRequirement
 /// the <c>*_func_proto()</c> switch statements. The verifier rejects a call to a GPL-only helper from a program whose
 /// license is not GPL-compatible ("cannot call GPL-restricted function from non-GPL compatible program").
 /// </remarks>
-public static class BpfHelpers
+internal static class BpfHelpers
 {
     /// <summary>The highest helper id (<c>bpf_cgrp_storage_delete</c>).</summary>
     public const int MaxId = 211;

@@ -14,7 +14,7 @@ namespace Ebpf;
 /// <c>classifier</c>, <c>action</c>) are marked by <see cref="SectionDefinition.IsLegacy"/>.
 /// </remarks>
 [Flags]
-public enum SectionFlags
+internal enum SectionFlags
 {
     /// <summary><c>SEC_NONE</c>.</summary>
     None = 0,
@@ -54,7 +54,7 @@ public enum SectionFlags
 }
 
 /// <summary>How the runtime attaches a program of a given section (the mechanism, not whether the name says enough).</summary>
-public enum AutoAttachKind
+internal enum AutoAttachKind
 {
     /// <summary>No attach mechanism known.</summary>
     None = 0,
@@ -244,7 +244,7 @@ public enum ProgramKind
 }
 
 /// <summary>How a <see cref="SectionDefinition"/> pattern is compared with a section name (libbpf's <c>sec_def_matches()</c>).</summary>
-public enum SectionMatchKind
+internal enum SectionMatchKind
 {
     /// <summary>The section name must equal the pattern (e.g. <c>"xdp"</c>, <c>"cgroup_skb/ingress"</c>).</summary>
     Exact = 0,
@@ -260,7 +260,7 @@ public enum SectionMatchKind
 }
 
 /// <summary>One row of the section table: which program type and load options a <c>SEC("...")</c> name selects.</summary>
-public sealed class SectionDefinition
+internal sealed class SectionDefinition
 {
 
     /// <summary>Creates a definition; <paramref name="pattern"/> uses libbpf's syntax (trailing '+' or '/' for prefix forms).</summary>
@@ -432,7 +432,7 @@ public sealed class SectionDefinition
 /// Only instances produced by a successful <see cref="SectionDefinitions.TryMatch(string, out SectionMatch)"/> (or the
 /// constructor) are meaningful; <c>default(SectionMatch)</c> has a null <see cref="Definition"/>.
 /// </remarks>
-public readonly struct SectionMatch
+internal readonly struct SectionMatch
 {
     private readonly string? _sectionName;
     private readonly string? _target;
@@ -520,7 +520,7 @@ public readonly struct SectionMatch
 /// <c>"kprobe_foo"</c>) do not match, as in libbpf 1.x.
 /// </para>
 /// </remarks>
-public static class SectionDefinitions
+internal static class SectionDefinitions
 {
     private static readonly SectionDefinition[] Table = BuildTable();
 

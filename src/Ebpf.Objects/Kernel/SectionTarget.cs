@@ -7,7 +7,7 @@ namespace Ebpf;
 /// (<see cref="SectionMatch.ParsedTarget"/>): everything an auto-attach needs, so that nothing after the object
 /// layer parses a section name again. Only the members of the kind are set; the others are null or 0.
 /// </summary>
-public sealed class SectionTarget
+internal sealed class SectionTarget
 {
     private SectionTarget(AutoAttachKind kind)
     {

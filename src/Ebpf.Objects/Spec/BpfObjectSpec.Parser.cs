@@ -8,7 +8,7 @@ using Ebpf.Elf;
 
 namespace Ebpf.Objects;
 
-public sealed partial class BpfObjectSpec
+internal sealed partial class BpfObjectSpec
 {
     private enum SectionRole { None, Code, Data, Rodata, Bss, StructOps }
 

@@ -5,7 +5,7 @@ using Ebpf.Elf;
 
 namespace Ebpf.Objects;
 
-public sealed partial class BpfObjectSpec
+internal sealed partial class BpfObjectSpec
 {
     /// <summary>The section of struct_ops maps created with BPF_F_LINK (attached through a bpf_link, Linux 6.4).</summary>
     public const string StructOpsLinkSection = ".struct_ops.link";

@@ -12,7 +12,7 @@ namespace Ebpf.Objects;
 /// A BPF object file as it is on disk: programs, subprograms, maps, data sections, externs and the relocations
 /// between them. Deterministic: parsing the same bytes gives the same model, with nothing taken from the kernel.
 /// </summary>
-public sealed partial class BpfObjectSpec
+internal sealed partial class BpfObjectSpec
 {
     /// <summary>The kernel's limit on object names (BPF_OBJ_NAME_LEN - 1).</summary>
     public const int MaxObjectNameLength = 15;

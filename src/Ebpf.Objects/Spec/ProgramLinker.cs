@@ -6,7 +6,7 @@ using Ebpf.Btf;
 namespace Ebpf.Objects;
 
 /// <summary>A reference left in a linked program for the loader to fill in (map fds, extern values, kfunc ids).</summary>
-public readonly struct LinkedReference
+internal readonly struct LinkedReference
 {
     public LinkedReference(int instruction, InstructionReference reference, FunctionSpec function)
     {
@@ -24,7 +24,7 @@ public readonly struct LinkedReference
 }
 
 /// <summary>Where a function landed in a linked program.</summary>
-public readonly struct LinkedFunction
+internal readonly struct LinkedFunction
 {
     public LinkedFunction(FunctionSpec function, int start)
     {
@@ -37,7 +37,7 @@ public readonly struct LinkedFunction
 }
 
 /// <summary>One program with every subprogram it reaches appended, calls resolved, func_info/line_info rebased.</summary>
-public sealed class LinkedProgram
+internal sealed class LinkedProgram
 {
     internal LinkedProgram(ProgramSpec program, BpfInstruction[] instructions, IReadOnlyList<BtfFuncInfo> funcInfos, IReadOnlyList<BtfLineInfo> lineInfos,
         IReadOnlyList<LinkedReference> references, IReadOnlyList<LinkedFunction> layout)
@@ -67,7 +67,7 @@ public sealed class LinkedProgram
 /// depth first, each subprogram once per program, in the order of first reference; then fixes the call offsets.
 /// Pure: the instructions given (for instance after CO-RE relocation) are copied, not changed.
 /// </summary>
-public static class ProgramLinker
+internal static class ProgramLinker
 {
     /// <param name="instructionsOf">Instructions to use for a function (e.g. CO-RE relocated); defaults to the function's own.</param>
     public static LinkedProgram Link(BpfObjectSpec spec, ProgramSpec program, Func<FunctionSpec, BpfInstruction[]>? instructionsOf = null)

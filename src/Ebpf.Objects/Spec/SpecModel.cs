@@ -25,7 +25,7 @@ public enum MapOrigin
 }
 
 /// <summary>LIBBPF_PIN_* values of the "pinning" attribute of a BTF map definition.</summary>
-public enum MapPinning : uint
+internal enum MapPinning : uint
 {
     None = 0,
     /// <summary>Pinned at &lt;pin root&gt;/&lt;map name&gt;; reused when a compatible map is already pinned there.</summary>
@@ -33,7 +33,7 @@ public enum MapPinning : uint
 }
 
 /// <summary>One initial element of a map-in-map or prog array, from <c>.values = { [i] = &amp;x }</c>.</summary>
-public readonly struct MapInitialSlot
+internal readonly struct MapInitialSlot
 {
     public MapInitialSlot(int index, string targetName, bool isProgram)
     {
@@ -81,7 +81,7 @@ public sealed class VariableSpec
 /// A map as the object defines it: a user map from .maps, or an internal map the loader creates for a data section.
 /// Everything here comes from the ELF and its BTF; nothing depends on the kernel.
 /// </summary>
-public sealed class MapSpec
+internal sealed class MapSpec
 {
     internal MapSpec(string name, MapOrigin origin)
     {
@@ -138,7 +138,7 @@ public sealed class MapSpec
 }
 
 /// <summary>How an instruction refers to something outside itself, to be fixed up when the program is loaded.</summary>
-public enum InstructionReferenceKind
+internal enum InstructionReferenceKind
 {
     /// <summary>ld_imm64 of a map (becomes BPF_PSEUDO_MAP_FD + map fd).</summary>
     Map,
@@ -155,7 +155,7 @@ public enum InstructionReferenceKind
 }
 
 /// <summary>A fix-up an instruction needs at load time.</summary>
-public readonly struct InstructionReference
+internal readonly struct InstructionReference
 {
     public InstructionReference(int instruction, InstructionReferenceKind kind, int mapIndex, long offset, int targetSectionIndex, int targetInstruction, int externIndex, string symbol)
     {
@@ -189,7 +189,7 @@ public readonly struct InstructionReference
 }
 
 /// <summary>A CO-RE relocation record, placed on its function.</summary>
-public readonly struct FunctionCoreRelocation
+internal readonly struct FunctionCoreRelocation
 {
     public FunctionCoreRelocation(int recordIndex, BtfCoreRelo record, int instruction)
     {
@@ -209,7 +209,7 @@ public readonly struct FunctionCoreRelocation
 /// A function in an executable section: an entry program, or a subprogram (in .text, or a static helper).
 /// Its instructions are a private copy in the object's byte order converted to the kernel's layout.
 /// </summary>
-public sealed class FunctionSpec
+internal sealed class FunctionSpec
 {
     internal FunctionSpec(string name, string sectionName, int sectionIndex, int sectionInstruction, BpfInstruction[] instructions, Elf.ElfSymbolBinding binding, bool isHidden)
     {
@@ -251,7 +251,7 @@ public sealed class FunctionSpec
 }
 
 /// <summary>An entry program: a function in a non-.text executable section.</summary>
-public sealed class ProgramSpec
+internal sealed class ProgramSpec
 {
     internal ProgramSpec(FunctionSpec function, string sectionName, bool autoload, SectionMatch? section)
     {
@@ -281,7 +281,7 @@ public sealed class ProgramSpec
 }
 
 /// <summary>The kind of value a .kconfig extern holds (libbpf's kcfg_type).</summary>
-public enum KconfigValueKind
+internal enum KconfigValueKind
 {
     Unknown,
     Bool,
@@ -291,7 +291,7 @@ public enum KconfigValueKind
     CharArray,
 }
 
-public enum ExternKind
+internal enum ExternKind
 {
     /// <summary>.kconfig: a value from the kernel configuration (or LINUX_* pseudo values).</summary>
     Kconfig,
@@ -300,7 +300,7 @@ public enum ExternKind
 }
 
 /// <summary>An extern declared in the object (__kconfig or __ksym).</summary>
-public sealed class ExternSpec
+internal sealed class ExternSpec
 {
     internal ExternSpec(string name, ExternKind kind, int symbolIndex, int btfId, bool isWeak)
     {

@@ -52,7 +52,7 @@ public sealed class StructOpsMemberSpec
 /// instance of a kernel struct of callbacks (<c>tcp_congestion_ops</c>, <c>sched_ext_ops</c>, ...). Everything comes
 /// from the object: the loader maps it onto the running kernel's layout by member name.
 /// </summary>
-public sealed class StructOpsSpec
+internal sealed class StructOpsSpec
 {
     internal StructOpsSpec(string typeName, int btfTypeId, int size, bool isLink, ReadOnlyMemory<byte> data, IReadOnlyList<StructOpsMemberSpec> members)
     {

@@ -250,7 +250,7 @@ public static class KernelBtf
     }
 
     /// <summary>Module BTFs (/sys/kernel/btf/*), each parsed on first use as split BTF on <paramref name="vmlinux"/>.</summary>
-    public static IReadOnlyList<CoreModuleBtf> Modules(BtfSpec vmlinux)
+    internal static IReadOnlyList<CoreModuleBtf> Modules(BtfSpec vmlinux)
     {
         if (!ReferenceEquals(vmlinux, s_vmlinux))
             return Array.Empty<CoreModuleBtf>();
@@ -280,7 +280,7 @@ public static class KernelBtf
     }
 
     /// <summary>CO-RE targets for the running kernel, or for a BTF file standing in for it.</summary>
-    public static CoreTargets Targets(string? customPath)
+    internal static CoreTargets Targets(string? customPath)
     {
         if (customPath != null)
             return new CoreTargets(LoadFile(customPath), $"{Path.GetFileName(customPath)} ({customPath})");

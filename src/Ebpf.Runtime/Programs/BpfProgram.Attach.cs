@@ -12,6 +12,14 @@ public partial class BpfProgram
     public ProgramKind Kind => Section is { } s && s.ProgramType == Type ? s.ProgramKind : ProgramKind.None;
 
     /// <summary>
+    /// True when the section name alone says where to attach the program, so that <see cref="Attach()"/> and the
+    /// object's (or skeleton's) <c>Attach()</c> attach it: tracepoints, kprobes, fentry, lsm, uprobes with a binary
+    /// and function, ... False for kinds that need a target (xdp, tc, cgroup, socket filters, ...), for unknown
+    /// sections and after <see cref="Type"/> was changed.
+    /// </summary>
+    public bool IsAutoAttachable => Kind != ProgramKind.None && Section is { IsAutoAttachable: true };
+
+    /// <summary>
     /// Attaches the program where its section name says (libbpf's auto-attach): "tp/cat/name", "raw_tp/name",
     /// "tp_btf/name", "fentry/func", "lsm/hook", "kprobe/func+off", "ksyscall/name", "kprobe.multi/pattern",
     /// "uprobe/binary:func", "usdt/binary:provider:name", "iter/task". The typed wrapper of the program's
