@@ -601,7 +601,7 @@ internal static class BtfCDump
 
         private int[]? _alignCache; // alignment + 1 per type id, 0 = not computed yet
 
-        /// <summary><see cref="BtfSpec.AlignmentOf"/>, memoised: structs embed structs, and every level asks again.</summary>
+        /// <summary><see cref="BtfSpec.AlignmentOf(int)"/>, memoised: structs embed structs, and every level asks again.</summary>
         private int AlignOf(int id)
         {
             var kind = Kind(id);

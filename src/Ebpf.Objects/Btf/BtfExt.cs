@@ -7,18 +7,31 @@ namespace Ebpf.Btf;
 /// <summary>CO-RE relocation kinds (enum bpf_core_relo_kind).</summary>
 public enum CoreReloKind : uint
 {
+    /// <summary><c>bpf_core_field_offset</c>, and every CO-RE field access: the byte offset of a field.</summary>
     FieldByteOffset = 0,
+    /// <summary><c>bpf_core_field_size</c>: the byte size of a field.</summary>
     FieldByteSize = 1,
+    /// <summary><c>bpf_core_field_exists</c>: 1 when the field exists in the target, else 0.</summary>
     FieldExists = 2,
+    /// <summary><c>BPF_FIELD_SIGNED</c>: 1 when the field is a signed integer or enum.</summary>
     FieldSigned = 3,
+    /// <summary><c>BPF_FIELD_LSHIFT_U64</c>: left shift that isolates a bitfield read as a 64-bit value.</summary>
     FieldLShiftU64 = 4,
+    /// <summary><c>BPF_FIELD_RSHIFT_U64</c>: right shift that isolates a bitfield read as a 64-bit value.</summary>
     FieldRShiftU64 = 5,
+    /// <summary><c>bpf_core_type_id_local</c>: the type's id in the object's own BTF.</summary>
     TypeIdLocal = 6,
+    /// <summary><c>bpf_core_type_id_kernel</c>: the matching type's id in the target (kernel) BTF.</summary>
     TypeIdTarget = 7,
+    /// <summary><c>bpf_core_type_exists</c>: 1 when a compatible type exists in the target, else 0.</summary>
     TypeExists = 8,
+    /// <summary><c>bpf_core_type_size</c>: the byte size of the target type.</summary>
     TypeSize = 9,
+    /// <summary><c>bpf_core_enum_value_exists</c>: 1 when the enumerator exists in the target, else 0.</summary>
     EnumValueExists = 10,
+    /// <summary><c>bpf_core_enum_value</c>: the enumerator's value in the target.</summary>
     EnumValueValue = 11,
+    /// <summary><c>bpf_core_type_matches</c>: 1 when the target type matches the local one member by member (clang 17, libbpf 1.2).</summary>
     TypeMatches = 12,
 }
 

@@ -11,6 +11,7 @@ namespace Ebpf.Btf;
 [Flags]
 public enum BtfFeatures
 {
+    /// <summary>None of the features below: only the kinds of Linux 4.18.</summary>
     None = 0,
 
     /// <summary>FUNC and FUNC_PROTO (Linux 5.0).</summary>

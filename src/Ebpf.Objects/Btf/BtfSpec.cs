@@ -53,7 +53,9 @@ public sealed partial class BtfSpec
     /// <summary>Byte order of the input (the model itself is byte-order neutral).</summary>
     public bool IsLittleEndian { get; }
 
+    /// <summary>The flags byte of the BTF header (0 in every BTF the kernel and compilers emit today).</summary>
     public byte Flags { get; }
+    /// <summary>Length in bytes of the BTF header (<c>hdr_len</c>; 24 for the current layout).</summary>
     public int HeaderLength { get; }
 
     /// <summary>Number of type ids, including id 0 (void) and any base types; valid ids are 0 .. TypeCount-1.</summary>
@@ -323,6 +325,7 @@ public sealed partial class BtfSpec
         return (int)(U32(RecordOffset(id) + 4) & 0xffff);
     }
 
+    /// <summary>The kind_flag bit of a type's record (bitfield members, signed enum, forward union, ...); false for void.</summary>
     public bool GetKindFlag(int id)
     {
         if (id == 0) return false;
@@ -343,6 +346,7 @@ public sealed partial class BtfSpec
     /// <summary>The type id referenced by PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO (return), VAR, DECL_TAG, TYPE_TAG.</summary>
     public int GetRefType(int id) => (int)GetSizeOrType(id);
 
+    /// <summary>Offset of a type's name in the (global) string section; 0 for anonymous types and void.</summary>
     public int GetNameOffset(int id)
     {
         if (id == 0) return 0;
@@ -373,8 +377,10 @@ public sealed partial class BtfSpec
     /// <summary>True when the offset points at a string of this spec or its base.</summary>
     public bool IsValidStringOffset(int offset) => offset >= 0 && offset < StringsLength;
 
+    /// <summary>UTF-8 bytes of a type's name, without allocating; empty for anonymous types and void.</summary>
     public ReadOnlySpan<byte> GetNameBytes(int id) => id == 0 ? default : GetStringBytes(GetNameOffset(id));
 
+    /// <summary>A type's name; empty for anonymous types and void.</summary>
     public string GetName(int id) => id == 0 ? string.Empty : GetString(GetNameOffset(id));
 
     /// <summary>Raw record bytes of a type (header + kind-specific data), little-endian.</summary>

@@ -17,8 +17,10 @@ namespace Ebpf;
 /// </remarks>
 public class BpfException : Exception
 {
+    /// <summary>An error described by <paramref name="message"/>; the properties that say what it is about start null.</summary>
     public BpfException(string message) : base(message) { }
 
+    /// <summary>An error described by <paramref name="message"/>, caused by <paramref name="inner"/>.</summary>
     public BpfException(string message, Exception? inner) : base(message, inner) { }
 
     /// <summary>An error of a system call or of an operation that reports an errno (libbpf's negative return codes).</summary>

@@ -8,6 +8,10 @@ namespace Ebpf;
 /// </summary>
 public class BpfFormatException : BpfException
 {
+    /// <summary>An error in <paramref name="what"/> ("ELF", "BTF", ...) at byte <paramref name="offset"/> (-1 for none).</summary>
+    /// <param name="what">The structure being read: "ELF", "BTF", "BTF.ext", "BPF object".</param>
+    /// <param name="offset">Byte offset in the input, or -1 when the problem is not tied to one offset.</param>
+    /// <param name="message">What is wrong there (becomes <see cref="BpfException.Reason"/>).</param>
     public BpfFormatException(string what, long offset, string message)
         : base(Format(what, offset, message))
     {
@@ -16,6 +20,11 @@ public class BpfFormatException : BpfException
         WithReason(message);
     }
 
+    /// <summary>An error in <paramref name="what"/> at byte <paramref name="offset"/>, caused by <paramref name="inner"/>.</summary>
+    /// <param name="what">The structure being read: "ELF", "BTF", "BTF.ext", "BPF object".</param>
+    /// <param name="offset">Byte offset in the input, or -1 when the problem is not tied to one offset.</param>
+    /// <param name="message">What is wrong there (becomes <see cref="BpfException.Reason"/>).</param>
+    /// <param name="inner">The error that revealed the problem (a failed decompression, for instance).</param>
     public BpfFormatException(string what, long offset, string message, Exception inner)
         : base(Format(what, offset, message), inner)
     {
@@ -37,18 +46,27 @@ public class BpfFormatException : BpfException
 /// <summary>The ELF container is malformed (bad header, section or symbol table out of bounds, ...).</summary>
 public sealed class ElfFormatException : BpfFormatException
 {
+    /// <summary>An ELF error at byte <paramref name="offset"/> of the file (-1 for none).</summary>
+    /// <param name="offset">Byte offset in the file, or -1.</param>
+    /// <param name="message">What is wrong there.</param>
     public ElfFormatException(long offset, string message) : base("ELF", offset, message) { }
 }
 
 /// <summary>A BTF blob (.BTF section or raw kernel BTF) is malformed.</summary>
 public sealed class BtfFormatException : BpfFormatException
 {
+    /// <summary>A BTF error at byte <paramref name="offset"/> of the BTF blob (-1 for none).</summary>
+    /// <param name="offset">Byte offset in the blob, or -1.</param>
+    /// <param name="message">What is wrong there.</param>
     public BtfFormatException(long offset, string message) : base("BTF", offset, message) { }
 }
 
 /// <summary>A .BTF.ext section is malformed.</summary>
 public sealed class BtfExtFormatException : BpfFormatException
 {
+    /// <summary>A .BTF.ext error at byte <paramref name="offset"/> of the section (-1 for none).</summary>
+    /// <param name="offset">Byte offset in the section, or -1.</param>
+    /// <param name="message">What is wrong there.</param>
     public BtfExtFormatException(long offset, string message) : base("BTF.ext", offset, message) { }
 }
 
@@ -58,5 +76,8 @@ public sealed class BtfExtFormatException : BpfFormatException
 /// </summary>
 public sealed class BpfObjectFormatException : BpfFormatException
 {
+    /// <summary>An object the loader cannot use, with the offset in the file when one applies.</summary>
+    /// <param name="message">What is wrong (the map, program, section or symbol and why).</param>
+    /// <param name="offset">Byte offset in the file, or -1.</param>
     public BpfObjectFormatException(string message, long offset = -1) : base("BPF object", offset, message) { }
 }

@@ -56,14 +56,21 @@ namespace Ebpf
     /// </summary>
     public sealed class BpfCoreRelocationException : BpfException
     {
+        /// <summary>A CO-RE error of the given kind, with libbpf's return code for it.</summary>
+        /// <param name="kind">What went wrong.</param>
         /// <param name="errno">libbpf's negative return code in this situation (-22 EINVAL, -7 E2BIG, ...).</param>
+        /// <param name="message">The error, naming the relocation, type and field.</param>
         public BpfCoreRelocationException(CoreErrorKind kind, int errno, string message)
             : base(message, null, -errno, null, null)
         {
             Kind = kind;
         }
 
+        /// <summary>A CO-RE error of the given kind caused by <paramref name="inner"/>.</summary>
+        /// <param name="kind">What went wrong.</param>
         /// <param name="errno">libbpf's negative return code in this situation (-22 EINVAL, -7 E2BIG, ...).</param>
+        /// <param name="message">The error, naming the relocation, type and field.</param>
+        /// <param name="inner">The error that caused it.</param>
         public BpfCoreRelocationException(CoreErrorKind kind, int errno, string message, Exception inner)
             : base(message, inner, -errno, null, null)
         {
@@ -82,6 +89,7 @@ namespace Ebpf
             About(programName: programName, coreAccess: access ?? (inner as BpfException)?.CoreAccess);
         }
 
+        /// <summary>What went wrong (<see cref="CoreErrorKind.Unresolved"/> for a relocation this kernel cannot satisfy).</summary>
         public CoreErrorKind Kind { get; }
 
         /// <summary>The errno as libbpf returns it (negative).</summary>
@@ -96,7 +104,7 @@ namespace Ebpf
     /// <summary>The CO-RE relocation an error is about: which record, of what kind, on which local type and field, against which kernel.</summary>
     public sealed class BpfCoreAccess
     {
-        public BpfCoreAccess(int relocationIndex, CoreReloKind kind, string localTypeName, string accessString, string? fieldPath, string? target)
+        internal BpfCoreAccess(int relocationIndex, CoreReloKind kind, string localTypeName, string accessString, string? fieldPath, string? target)
         {
             RelocationIndex = relocationIndex;
             Kind = kind;
@@ -108,6 +116,7 @@ namespace Ebpf
 
         /// <summary>The record's index in its section's CO-RE relocations (libbpf's "relo #N").</summary>
         public int RelocationIndex { get; }
+        /// <summary>What the relocation computes (field offset, field exists, type size, enum value, ...).</summary>
         public CoreReloKind Kind { get; }
         /// <summary>The local type as libbpf prints it ("struct task_struct___old").</summary>
         public string LocalTypeName { get; }
@@ -121,6 +130,7 @@ namespace Ebpf
         internal static BpfCoreAccess From(CoreRelocationResult r) =>
             new BpfCoreAccess(r.RecordIndex, r.Kind, r.LocalTypeName, r.AccessString, r.FieldPath, r.TargetLabel.Length == 0 ? null : r.TargetLabel);
 
+        /// <summary>"relo #3 (byte_off) struct task_struct task_struct.real_parent against kernel 6.1.0 (...)".</summary>
         public override string ToString() =>
             $"relo #{RelocationIndex} ({Kind.ToShortName()}) {LocalTypeName} {FieldPath ?? AccessString}" + (Target != null ? $" against {Target}" : string.Empty);
     }

@@ -36,6 +36,9 @@ internal static class CorePatcher
     /// <summary>
     /// Patches <paramref name="insns"/>[<paramref name="index"/>] with the resolution.
     /// </summary>
+    /// <param name="insns">The instructions; the one at <paramref name="index"/> (and its second slot for ld_imm64) is rewritten.</param>
+    /// <param name="index">Index of the instruction to patch.</param>
+    /// <param name="res">The relocation's resolution (values, memory sizes, poisoning).</param>
     /// <param name="reportedIndex">The instruction number to print in messages (libbpf prints program-relative indices); defaults to <paramref name="index"/>.</param>
     /// <param name="poisonReason">Why the instruction was poisoned during patching (a load/store that cannot be resized), else null.</param>
     /// <exception cref="BpfCoreRelocationException">The instruction cannot be patched (libbpf fails the load).</exception>

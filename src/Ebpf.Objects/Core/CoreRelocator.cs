@@ -54,8 +54,10 @@ public sealed class CoreRelocationResult
     /// <summary>Instruction index within the program (what libbpf prints as "insn #N"); null without a program.</summary>
     public int? ProgramInstructionIndex { get; internal set; }
 
+    /// <summary>What the relocation computes (field offset, field exists, type size, enum value, ...).</summary>
     public CoreReloKind Kind { get; internal set; }
 
+    /// <summary>The relocated type's id in the object's own BTF.</summary>
     public int LocalTypeId { get; internal set; }
 
     /// <summary>The local type as libbpf prints it: "struct task_struct___old", "typedef pid_t", "ptr &lt;anon&gt;".</summary>
@@ -91,8 +93,10 @@ public sealed class CoreRelocationResult
     /// <summary>Memory access size in bytes of a LDX/ST/STX after patching.</summary>
     public int? NewMemorySize { get; internal set; }
 
+    /// <summary>Applied, poisoned, skipped or failed.</summary>
     public CoreRelocationStatus Status { get; internal set; }
 
+    /// <summary>True when the instruction was poisoned: the target lacks what it reads, and the verifier refuses the program if it reaches it.</summary>
     public bool Poisoned => Status == CoreRelocationStatus.Poisoned;
 
     /// <summary>True when libbpf would refuse the object because of this relocation.</summary>
@@ -232,7 +236,7 @@ internal sealed class CoreRelocationReport
 
 /// <summary>
 /// Applies CO-RE relocations: over a whole object (<see cref="RelocateObject(ElfFile, BtfSpec, BtfExt, CoreCandidateCache, CancellationToken)"/>)
-/// or over one program's instructions (<see cref="Apply"/>), with libbpf's decisions.
+/// or over one program's instructions (<see cref="Apply(BpfInstruction[], int, string, string?, IEnumerable{CoreRelocationRecord}, BtfSpec, CoreCandidateCache, CancellationToken)"/>), with libbpf's decisions.
 /// </summary>
 internal static class CoreRelocator
 {
@@ -339,6 +343,7 @@ internal static class CoreRelocator
     /// <param name="records">The records (with their indices in the section's core_relo list) to apply, in order.</param>
     /// <param name="localBtf">The object's BTF.</param>
     /// <param name="cache">The candidate cache (one per object load, shared by all its programs).</param>
+    /// <param name="cancellationToken">Checked between records.</param>
     public static IReadOnlyList<CoreRelocationResult> Apply(BpfInstruction[] insns, int baseInsnIndex, string section, string? program,
         IEnumerable<CoreRelocationRecord> records, BtfSpec localBtf, CoreCandidateCache cache, CancellationToken cancellationToken = default)
     {
@@ -361,8 +366,16 @@ internal static class CoreRelocator
         return Apply(insns, baseInsnIndex, section, program, list, localBtf, cache, cancellationToken);
     }
 
+    /// <summary>The work of <c>Apply</c>, with the arguments checked.</summary>
+    /// <param name="insns">The program's instructions, patched in place.</param>
     /// <param name="arrayBase">Section index of insns[0].</param>
     /// <param name="programStart">Section index of the program's first instruction (for program-relative numbers).</param>
+    /// <param name="section">Section name, for results.</param>
+    /// <param name="program">Program name, for results.</param>
+    /// <param name="records">The records to apply, in order.</param>
+    /// <param name="localBtf">The object's BTF.</param>
+    /// <param name="cache">The candidate cache.</param>
+    /// <param name="cancellationToken">Checked between records.</param>
     private static List<CoreRelocationResult> ApplyCore(BpfInstruction[] insns, int arrayBase, int programStart, string section, string? program,
         IEnumerable<CoreRelocationRecord> records, BtfSpec localBtf, CoreCandidateCache cache, CancellationToken cancellationToken)
     {

@@ -89,6 +89,11 @@ internal static class CoreResolver
     }
 
     /// <summary>Resolves a relocation given by its parts (type id, access string, kind).</summary>
+    /// <param name="localBtf">The object's BTF.</param>
+    /// <param name="localTypeId">The relocated type's id in <paramref name="localBtf"/>.</param>
+    /// <param name="accessString">The record's access string ("0:1:2").</param>
+    /// <param name="kind">What the relocation computes.</param>
+    /// <param name="cache">The candidate cache of the load (target BTF and per-type candidates).</param>
     /// <param name="instructionIndex">Instruction index, only used in messages.</param>
     public static CoreResolution Resolve(BtfSpec localBtf, int localTypeId, string accessString, CoreReloKind kind, CoreCandidateCache cache, int instructionIndex = 0)
     {

@@ -69,6 +69,9 @@ internal sealed class LinkedProgram
 /// </summary>
 internal static class ProgramLinker
 {
+    /// <summary>Links <paramref name="program"/>: its instructions followed by every subprogram it reaches.</summary>
+    /// <param name="spec">The object the program and its subprograms come from.</param>
+    /// <param name="program">The program to link.</param>
     /// <param name="instructionsOf">Instructions to use for a function (e.g. CO-RE relocated); defaults to the function's own.</param>
     public static LinkedProgram Link(BpfObjectSpec spec, ProgramSpec program, Func<FunctionSpec, BpfInstruction[]>? instructionsOf = null)
     {

@@ -62,18 +62,22 @@ public sealed class VariableSpec
         Linkage = linkage;
     }
 
+    /// <summary>The variable's name in C.</summary>
     public string Name { get; }
     /// <summary>Byte offset within the section (and the map value).</summary>
     public uint Offset { get; }
+    /// <summary>Size in bytes.</summary>
     public uint Size { get; }
     /// <summary>The BTF VAR (0 when the object has no BTF for it).</summary>
     public int BtfVarId { get; }
     /// <summary>The variable's type in the object's BTF (0 when unknown).</summary>
     public int BtfTypeId { get; }
+    /// <summary>Static, global or extern (kconfig and ksym externs are filled in by the loader).</summary>
     public BtfVarLinkage Linkage { get; }
     /// <summary>Static variables are private to the object: libbpf's skeleton does not expose them.</summary>
     public bool IsStatic => Linkage == BtfVarLinkage.Static;
 
+    /// <summary>"name @offset (size bytes)".</summary>
     public override string ToString() => $"{Name} @{Offset} ({Size} bytes)";
 }
 

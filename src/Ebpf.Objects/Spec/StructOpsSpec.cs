@@ -29,6 +29,7 @@ public sealed class StructOpsMemberSpec
         Kind = kind;
     }
 
+    /// <summary>The member's name in the struct (<c>ssthresh</c>, <c>name</c>).</summary>
     public string Name { get; }
     /// <summary>Index among the struct's members in the object's BTF (the kernel's index can differ).</summary>
     public int Index { get; }
@@ -38,10 +39,12 @@ public sealed class StructOpsMemberSpec
     public int Size { get; }
     /// <summary>The member's type in the object's BTF.</summary>
     public int BtfTypeId { get; }
+    /// <summary>What the member holds: data, a callback, another pointer or a bitfield.</summary>
     public StructOpsMemberKind Kind { get; }
     /// <summary>For <see cref="StructOpsMemberKind.Function"/>: the program the object's initializer points it to, or null.</summary>
     public string? ProgramName { get; internal set; }
 
+    /// <summary>"ssthresh = my_ssthresh" for a callback, "name @8 (16 bytes, Scalar)" for data.</summary>
     public override string ToString() => Kind == StructOpsMemberKind.Function
         ? $"{Name} = {(ProgramName ?? "NULL")}"
         : $"{Name} @{Offset} ({Size} bytes, {Kind})";
@@ -112,5 +115,6 @@ public sealed class StructOpsBinding
     /// <summary>The member's index in the object's struct.</summary>
     public int MemberIndex { get; }
 
+    /// <summary>"tcp_congestion_ops.ssthresh".</summary>
     public override string ToString() => $"{TypeName}.{MemberName}";
 }
