@@ -84,6 +84,41 @@ public class ExceptionRootTests
         Assert.Equal(Errno.ENOMEM, e.Errno);
     }
 
+    /// <summary>
+    /// EPERM for root loading a program that runs on a BPF trampoline is a kernel without trampolines (or locked
+    /// down): a missing feature, named with its first release, errno and command kept. This machine's kernel does
+    /// that for real; where trampolines work, the refusal is injected. Other programs' EPERM stays a system-call error.
+    /// </summary>
+    [Fact]
+    public void EpermForATrampolineProgramIsAMissingFeature()
+    {
+        TestEnvironment.RequireRoot();
+        TestEnvironment.RequireKernelBtf();
+        BpfException? e = null;
+        try
+        {
+            using var real = BpfObject.Load(TestEnvironment.Bpf("attach_fentry"));
+        }
+        catch (BpfNotSupportedException refused)
+        {
+            e = refused;
+        }
+        e ??= FailEvery("attach_fentry", "bpf(BPF_PROG_LOAD)", Errno.EPERM);
+        var ns = Assert.IsType<BpfNotSupportedException>(e);
+        Assert.Equal("attach_fentry", ns.ObjectName);
+        Assert.Equal("unlink_entry", ns.ProgramName);
+        Assert.Equal(BpfCommand.ProgLoad, ns.Command);
+        Assert.Equal(Errno.EPERM, ns.Errno);
+        Assert.Contains("BPF trampolines", ns.Feature);
+        Assert.Contains($"Linux {KernelFeatures.TrampolineMinimumKernel}", ns.Message);
+        Assert.Contains("SEC(\"fentry/do_unlinkat\")", ns.Message);
+
+        var plain = FailEvery("globals", "bpf(BPF_PROG_LOAD)", Errno.EPERM);
+        Assert.IsType<BpfSyscallException>(plain);
+        Assert.Equal("on_getpid", plain.ProgramName);
+        Assert.Equal(Errno.EPERM, plain.Errno);
+    }
+
     [Fact]
     public void AVerifierRejectionNamesTheProgramAndKeepsTheLog()
     {
