@@ -21,7 +21,12 @@ public static class Program
             using var ours = new OurSide(Path.Combine(Paths.RepoRoot, "bpf", "bench.bpf.o"));
             int n = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
             var xs = new double[n];
-            for (int i = 0; i < n; i++) xs[i] = ours.RunSample(args[1]);
+            for (int i = 0; i < n; i++)
+            {
+                xs[i] = ours.RunSample(args[1]);
+                if (ours.LastDrainAllocatedBytes > 0) // a drain metric that allocated: say which sample and how much
+                    Console.WriteLine($"sample {i}: {ours.LastDrainAllocatedBytes} B allocated over {ours.LastDrainEvents} events");
+            }
             Console.WriteLine($"{args[1]}: median {CompareDriver.Median(xs):F0} ns over {n} samples");
             return 0;
         }

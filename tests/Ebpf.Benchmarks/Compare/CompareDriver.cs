@@ -230,6 +230,8 @@ internal static class CompareDriver
             r[i] = ours.RunSample(metric);
             if (metric.Contains("_drain_", StringComparison.Ordinal) && ours.LastDrainEvents > 0)
             {
+                if (ours.LastDrainAllocatedBytes > 0) // which drain allocated, and how much (a one-time allocation or one per event)
+                    Console.Error.WriteLine($"[compare] {metric}: sample {i} of this batch allocated {ours.LastDrainAllocatedBytes} B over {ours.LastDrainEvents} events");
                 long per = (ours.LastDrainAllocatedBytes + ours.LastDrainEvents - 1) / ours.LastDrainEvents;
                 if (ours.LastDrainAllocatedBytes > 0 && per == 0) per = 1;
                 string family = metric[..2];
