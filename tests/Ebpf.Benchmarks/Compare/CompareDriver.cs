@@ -102,7 +102,7 @@ internal static class CompareDriver
                         {
                             switch ((j + i + round) % sides)
                             {
-                                case 0: o = RunOurs(ours, m.Name, 1, alloc)[0]; break;
+                                case 0: o = RunOurs(ours, m.Name, 1, warm ? null : alloc)[0]; break;
                                 case 1: t = twin.Run(m.TwinName ?? m.Name, 1)[0]; break;
                                 default: c = control!.Run(m.Name, 1)[0]; break;
                             }
@@ -161,7 +161,7 @@ internal static class CompareDriver
         foreach (var (family, label) in new[] { ("rb", "ring-buffer"), ("pb", "perf-buffer") })
         {
             if (!alloc.Worst.TryGetValue(family, out long worst)) continue;
-            sb.Append(CultureInfo.InvariantCulture, $"| {label} drain: bytes allocated per event (worst drain; GC.GetAllocatedBytesForCurrentThread, {alloc.Events[family]:N0} events) | {worst} | (malloc-free) | | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
+            sb.Append(CultureInfo.InvariantCulture, $"| {label} drain: bytes allocated per event (worst measured drain, warm-up excluded; GC.GetAllocatedBytesForCurrentThread, {alloc.Events[family]:N0} events) | {worst} | (malloc-free) | | | 0 | {(worst == 0 ? "yes" : "**no**")} |\n");
         }
         if (sample != null)
         {
@@ -222,7 +222,7 @@ internal static class CompareDriver
         public readonly Dictionary<string, long> Events = new();
     }
 
-    private static double[] RunOurs(OurSide ours, string metric, int n, DrainAllocations alloc)
+    private static double[] RunOurs(OurSide ours, string metric, int n, DrainAllocations? alloc)
     {
         var r = new double[n];
         for (int i = 0; i < n; i++)
@@ -232,6 +232,7 @@ internal static class CompareDriver
             {
                 if (ours.LastDrainAllocatedBytes > 0) // which drain allocated, and how much (a one-time allocation or one per event)
                     Console.Error.WriteLine($"[compare] {metric}: sample {i} of this batch allocated {ours.LastDrainAllocatedBytes} B over {ours.LastDrainEvents} events");
+                if (alloc == null) continue; // a warm-up drain: reported above, not counted (one-time JIT tier-up and class initialization happen here)
                 long per = (ours.LastDrainAllocatedBytes + ours.LastDrainEvents - 1) / ours.LastDrainEvents;
                 if (ours.LastDrainAllocatedBytes > 0 && per == 0) per = 1;
                 string family = metric[..2];
