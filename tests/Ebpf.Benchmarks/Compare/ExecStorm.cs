@@ -89,11 +89,13 @@ internal static class ExecStorm
             var (spawned, secs, generatorPid) = Generate(generator, child, rate, seconds, workers);
             Thread.Sleep(500); // the consumer drains what is left and flushes
             long cpu1 = CpuNs(p.Id);
-            kill(p.Id, 2 /* SIGINT */);
+            // SIGTERM, which both consumers handle like Ctrl-C: SIGINT is ignored (SIG_IGN, inherited) by anything a
+            // non-interactive shell started in the background, and .NET keeps an inherited SIG_IGN for SIGINT.
+            kill(p.Id, 15 /* SIGTERM */);
             if (!p.WaitForExit(30_000))
             {
                 p.Kill();
-                throw new InvalidOperationException($"{exe} did not stop on SIGINT");
+                throw new InvalidOperationException($"{exe} did not stop on SIGTERM");
             }
             string stderr = errRest.Result;
             if (p.ExitCode != 0)
